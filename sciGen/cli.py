@@ -1,0 +1,188 @@
+"""The ``scigen`` command: generate, evaluate, train, tokenize, info."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="sciGen: generate molecules, crystals, peptides, meshes and CAD parts.")
+out = Console()
+err = Console(stderr=True)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from sciGen.adapter import DecodeError, ReadError
+    from sciGen.checkpoint import CheckpointError
+    from sciGen.config import ConfigError
+    from sciGen.data import VocabError
+    from sciGen.registry import RegistryError
+    return (ReadError, DecodeError, CheckpointError, ConfigError, VocabError, RegistryError, OSError)
+
+
+def _fail(e: BaseException) -> None:
+    err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _guard(fn):
+    """Turn the project's user-facing errors into one line on stderr and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*a, **k):
+        try:
+            return fn(*a, **k)
+        except typer.Exit:
+            raise
+        except _user_errors() as e:
+            _fail(e)
+    return wrapper
+
+
+@app.command()
+@_guard
+def generate(
+    domain: str = typer.Argument(..., help="molecules"),
+    n: int = typer.Option(100, "-n", "--num", help="how many samples to draw"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="output file (.smi, .csv, .sdf)"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="a sciGen checkpoint (default: shipped)"),
+    seed: int = typer.Option(0, "--seed"),
+    batch_size: int = typer.Option(256, "--batch-size"),
+    temperature: float = typer.Option(1.0, "--temperature"),
+    top_k: int = typer.Option(0, "--top-k"),
+    top_p: float = typer.Option(1.0, "--top-p"),
+    keep_invalid: bool = typer.Option(False, "--keep-invalid", help="also write invalid draws (as text)"),
+    preview: Optional[Path] = typer.Option(None, "--preview", help="PNG picture of the first 16"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 …"),
+) -> None:
+    """Draw N structures from a generator and write the valid ones."""
+    from rich.progress import Progress
+
+    from sciGen.api import load, sample_structures
+    from sciGen.registry import adapter_class
+
+    adapter_class(domain)
+    model, adapter = load(domain, checkpoint=checkpoint, device=device)
+    output = output or Path(f"{domain}.smi")
+    adapter.format_for(output, writing=True)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"sampling {domain}", total=n)
+        res = sample_structures(model, adapter, n, seed=seed, batch_size=batch_size, temperature=temperature,
+                                top_k=top_k, top_p=top_p, on_batch=lambda m: bar.advance(task, m))
+    items = list(res.structures) + ([e.text for e in res.invalid] if keep_invalid else [])
+    written = adapter.write(items, output)
+    err.print(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
+              f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
+              + (" (invalid included)" if keep_invalid else ""))
+    if preview is not None and res.structures:
+        adapter.preview(res.structures, preview)
+        err.print(f"preview: {preview}")
+
+
+@app.command()
+@_guard
+def evaluate(
+    domain: str = typer.Argument(..., help="molecules"),
+    generated: Path = typer.Argument(..., help="generated structures (.smi/.csv)"),
+    reference: Path = typer.Option(..., "--reference", help="reference set, e.g. a held-out split"),
+    train: Optional[Path] = typer.Option(None, "--train", help="training set, for novelty"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
+    device: str = typer.Option("auto", "--device"),
+) -> None:
+    """Score generated structures against a reference set with the field's standard metrics."""
+    from sciGen.api import resolve_device
+    from sciGen.io import atomic_write_text
+    from sciGen.registry import adapter_class
+
+    adapter = adapter_class(domain)()
+    if not hasattr(adapter, "read_texts"):
+        _fail(ValueError(f"evaluate is not available for {domain} yet"))
+    gen = adapter.read_texts(generated)
+    ref = adapter.read_texts(reference)
+    tr = adapter.read_texts(train) if train else None
+    with err.status(f"scoring {len(gen)} {domain} against {len(ref)} references"):
+        metrics = adapter.metrics(gen, ref, train=tr, device=str(resolve_device(device)))
+    table = Table(title=f"{generated} vs {reference}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in metrics.items():
+        table.add_row(k, f"{v:.4f}")
+    out.print(table)
+    n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
+    err.print(f"{len(gen)} records read, {n_invalid} invalid")
+    if json_out:
+        atomic_write_text(json_out, json.dumps(metrics, indent=2) + "\n")
+
+
+@app.command("train")
+@_guard
+def train_cmd(
+    config: Path = typer.Argument(..., help="configs/<domain>-<generator>.yaml"),
+    data: Optional[str] = typer.Option(None, "--data", help="training file (overrides the config)"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps"),
+    max_time: Optional[str] = typer.Option(None, "--max-time", help="DD:HH:MM:SS wall-clock limit"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
+    devices: Optional[int] = typer.Option(None, "--devices"),
+    num_nodes: Optional[int] = typer.Option(None, "--num-nodes"),
+    strategy: Optional[str] = typer.Option(None, "--strategy", help="auto, ddp, fsdp …"),
+    accelerator: Optional[str] = typer.Option(None, "--accelerator", help="auto, cpu, gpu"),
+    precision: Optional[str] = typer.Option(None, "--precision", help="32-true, bf16-mixed …"),
+    output: Optional[Path] = typer.Option(None, "--output", help="run folder (default runs/<config name>)"),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUTPUT/lightning/last.ckpt"),
+) -> None:
+    """Train a generator on a domain's data as the config says."""
+    from sciGen.train import train
+
+    train(config, data=data, output=output, resume=resume, console=err,
+          overrides=dict(max_steps=max_steps, max_time=max_time, batch_size=batch_size, devices=devices,
+                         num_nodes=num_nodes, strategy=strategy, accelerator=accelerator, precision=precision))
+
+
+@app.command()
+@_guard
+def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...),
+             limit: int = typer.Option(20, "--limit", help="records to show (0 = all)")) -> None:
+    """Print the token sequence of each record in a file."""
+    from sciGen.adapter import BadRecord
+    from sciGen.registry import adapter_class
+
+    adapter = adapter_class(domain)()
+    errors: list[BadRecord] = []
+    for i, s in enumerate(adapter.read(path, errors)):
+        if limit and i >= limit:
+            break
+        out.print(" ".join(adapter.training_record(s).tokens), highlight=False, soft_wrap=True)
+    for e in errors:
+        err.print(f"skipped {e}", highlight=False)
+
+
+@app.command()
+def info() -> None:
+    """List domains, generators and shipped checkpoints."""
+    from sciGen import __version__, registry
+
+    out.print(f"sciGen {__version__}")
+    t = Table(title="domains and shipped checkpoints")
+    for c in ("domain", "default generator", "checkpoint", "size"):
+        t.add_column(c)
+    for d in sorted(registry.DOMAINS):
+        gen, ck = registry.DEFAULTS.get(d, ("-", None))
+        p = registry.checkpoints_dir() / ck if ck else None
+        t.add_row(d, gen, str(p) if p else "-",
+                  f"{p.stat().st_size / 1e6:.1f} MB" if p and p.is_file() else "missing" if p else "-")
+    out.print(t)
+    out.print("generators: " + ", ".join(sorted(registry.GENERATORS)))
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

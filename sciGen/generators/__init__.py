@@ -1,0 +1,1 @@
+"""Shared generators: LightningModules built from one typed config, domain-agnostic."""

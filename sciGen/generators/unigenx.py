@@ -1,0 +1,218 @@
+"""UniGenX: one autoregressive transformer for tokens and numbers.
+
+Zhang et al. 2025, "UniGenX: Unified Generation of Sequence and Structure with Autoregressive
+Diffusion".  A decoder-only transformer reads a mixed sequence of discrete tokens and number
+slots.  Next-token cross-entropy trains the tokens; at a number slot the hidden state of the
+previous position conditions a per-token diffusion head (MAR's DiffLoss) that models the
+continuous value, and the value is fed back as an input embedding.  Conditioning is by prefix
+(a composition for crystal structure prediction, a SMILES string for conformers).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pytorch_lightning as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sciGen.config import from_dict
+from sciGen.data import Batch, Sequence, collate
+from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.nn.diffusion_head import DiffusionHead, DiffusionHeadConfig
+from sciGen.nn.transformer import Transformer, TransformerConfig
+
+
+@dataclass
+class UniGenXConfig:
+    vocab_size: int
+    value_dim: int = 0
+    number_ids: list[int] = field(default_factory=list)
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    diffusion: DiffusionHeadConfig = field(default_factory=DiffusionHeadConfig)
+    value_loss_weight: float = 1.0
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
+    """logits (B, V) with everything outside the top-k / nucleus top-p set to -inf."""
+    if top_k and top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if top_p < 1.0:
+        srt, idx = torch.sort(logits, descending=True, dim=-1)
+        cum = srt.softmax(-1).cumsum(-1)
+        drop = cum - srt.softmax(-1) > top_p  # keep the first token that crosses top_p
+        logits = logits.masked_fill(drop.scatter(-1, idx, drop), float("-inf"))
+    return logits
+
+
+class UniGenX(pl.LightningModule):
+    """Reads Batch fields ``tokens, pad_mask, values, value_mask``; samples Sequences."""
+
+    reads = ("tokens", "values", "value_mask")
+
+    def __init__(self, config: UniGenXConfig | dict) -> None:
+        super().__init__()
+        cfg = config if isinstance(config, UniGenXConfig) else from_dict(UniGenXConfig, config)
+        self.cfg = cfg
+        self.save_hyperparameters({"config": asdict(cfg)})
+        d = cfg.transformer.d_model
+        self.tok_emb = nn.Embedding(cfg.vocab_size, d)
+        self.body = Transformer(cfg.transformer)
+        self.lm_head = nn.Linear(d, cfg.vocab_size, bias=False)
+        self.lm_head.weight = self.tok_emb.weight  # weight tying (GPT-2)
+        if cfg.value_dim > 0:
+            self.num_emb = nn.Sequential(nn.Linear(cfg.value_dim, d), nn.SiLU(), nn.Linear(d, d))
+            self.head = DiffusionHead(cfg.value_dim, d, cfg.diffusion)
+        for part in (self.tok_emb, self.body, getattr(self, "num_emb", None)):
+            if part is not None:
+                part.apply(self._init)
+        self.register_buffer("is_number", torch.zeros(cfg.vocab_size, dtype=torch.bool), persistent=False)
+        self.is_number[cfg.number_ids] = True
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=0.02)
+            if isinstance(m, nn.Linear) and m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    # ---- data --------------------------------------------------------------------------------
+    def collate(self, seqs: list[Sequence]) -> Batch:
+        """Wrap each Sequence as <bos> … <eos> and pad: the DataLoader's collate_fn."""
+        wrapped = [self._wrap(s, eos=True) for s in seqs]
+        return collate(wrapped, self.cfg.pad_id, self.cfg.value_dim or None)
+
+    def _wrap(self, s: Sequence, eos: bool) -> Sequence:
+        c = self.cfg
+        tok = [torch.tensor([c.bos_id]), s.tokens] + ([torch.tensor([c.eos_id])] if eos else [])
+        tokens = torch.cat(tok)
+        if c.value_dim == 0:
+            return Sequence(tokens)
+        V = c.value_dim
+        vals = s.values if s.values is not None else torch.zeros(len(s), V)
+        vmask = s.value_mask if s.value_mask is not None else torch.zeros(len(s), dtype=torch.bool)
+        pad_v, pad_m = torch.zeros(1, V), torch.zeros(1, dtype=torch.bool)
+        return Sequence(tokens, torch.cat([pad_v, vals] + ([pad_v] if eos else [])),
+                        torch.cat([pad_m, vmask] + ([pad_m] if eos else [])))
+
+    # ---- model -------------------------------------------------------------------------------
+    def embed(self, tokens: torch.Tensor, values: torch.Tensor | None = None,
+              value_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """tokens (B, T), values (B, T, V), value_mask (B, T) → (B, T, D)."""
+        x = self.tok_emb(tokens)
+        if self.cfg.value_dim > 0 and values is not None:
+            x = x + self.num_emb(values.to(x.dtype)) * value_mask.unsqueeze(-1).to(x.dtype)
+        return x
+
+    def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Token cross-entropy (mean over real next tokens) + diffusion loss at number slots."""
+        inp = slice(None, -1)
+        x = self.embed(batch.tokens[:, inp],
+                       None if batch.values is None else batch.values[:, inp],
+                       None if batch.value_mask is None else batch.value_mask[:, inp])
+        h = self.body(x)  # (B, T-1, D)
+        logits = self.lm_head(h)
+        target = batch.tokens[:, 1:].masked_fill(~batch.pad_mask[:, 1:], -100)
+        token_loss = F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                     ignore_index=-100)
+        out = {"token_loss": token_loss, "loss": token_loss}
+        if self.cfg.value_dim > 0 and batch.value_mask is not None:
+            m = (batch.value_mask[:, 1:] & batch.pad_mask[:, 1:]).reshape(-1)
+            vt = batch.values[:, 1:].reshape(-1, self.cfg.value_dim)
+            value_loss = self.head(vt, h.reshape(-1, h.shape[-1]), m)
+            out["value_loss"] = value_loss
+            out["loss"] = token_loss + self.cfg.value_loss_weight * value_loss
+        return out
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        out = self.losses(batch)
+        self.log_dict({f"train/{k}": v for k, v in out.items()}, prog_bar=True, batch_size=len(batch),
+                      sync_dist=False)
+        return out["loss"]
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        out = self.losses(batch)
+        self.log_dict({f"val/{k}": v for k, v in out.items()}, prog_bar=True, batch_size=len(batch),
+                      sync_dist=True)
+
+    def configure_optimizers(self) -> dict:
+        return configure_adamw(self, self.cfg.optim)
+
+    # ---- sampling ----------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int, condition: Sequence | None = None, *, generator: torch.Generator | None = None,
+               temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, max_len: int | None = None,
+               diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
+               use_cache: bool = True, stop_at_eos: bool = True) -> list[Sequence]:
+        """Draw ``n`` Sequences (without <bos>/<eos>), each starting with ``condition``'s tokens.
+
+        Batched; with ``use_cache`` each step feeds one position through the KV cache, otherwise
+        the whole prefix is recomputed (the baseline the cache is measured against).  Finished
+        rows are dropped from the batch.  A sample that reaches ``max_len`` without <eos> is
+        returned truncated (its decode usually fails and is counted invalid).
+        """
+        was_training = self.training
+        self.eval()
+        out: list[Sequence] = []
+        for start in range(0, n, batch_size):
+            out += self._sample_batch(min(batch_size, n - start), condition, generator, temperature, top_k, top_p,
+                                      max_len or self.cfg.transformer.max_len, diffusion_steps,
+                                      value_temperature, use_cache, stop_at_eos)
+        self.train(was_training)
+        return out
+
+    def _sample_batch(self, B: int, condition: Sequence | None, gen: torch.Generator | None, temperature: float,
+                      top_k: int, top_p: float, max_len: int, diffusion_steps: int | None,
+                      value_temperature: float, use_cache: bool, stop_at_eos: bool) -> list[Sequence]:
+        c, dev, V = self.cfg, self.device, self.cfg.value_dim
+        prefix = self._wrap(condition if condition is not None else Sequence(torch.zeros(0, dtype=torch.long)),
+                            eos=False)
+        P = len(prefix)
+        max_len = min(max_len, c.transformer.max_len)
+        tokens = torch.full((B, max_len), c.pad_id, dtype=torch.long, device=dev)
+        tokens[:, :P] = prefix.tokens.to(dev)
+        values = torch.zeros(B, max_len, max(V, 1), device=dev)
+        vmask = torch.zeros(B, max_len, dtype=torch.bool, device=dev)
+        if V:
+            values[:, :P] = prefix.values.to(dev)
+            vmask[:, :P] = prefix.value_mask.to(dev)
+        length = torch.full((B,), max_len, dtype=torch.long, device=dev)
+        active = torch.arange(B, device=dev)
+        cache = self.body.new_cache(B, dev, self.tok_emb.weight.dtype) if use_cache else None
+        h = self.body(self.embed(tokens[:, :P], values[:, :P], vmask[:, :P]), cache)[:, -1]
+        for t in range(P, max_len):
+            logits = filter_logits(self.lm_head(h).float() / max(temperature, 1e-6), top_k, top_p)
+            nxt = torch.multinomial(logits.softmax(-1), 1, generator=gen).squeeze(-1)
+            tokens[active, t] = nxt
+            is_num = self.is_number[nxt]
+            if V and bool(is_num.any()):
+                v = self.head.sample(h[is_num], diffusion_steps, value_temperature, gen)
+                rows = active[is_num]
+                values[rows, t] = v.to(values.dtype)
+                vmask[rows, t] = True
+            done = (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(is_num)
+            length[active[done]] = t
+            if t + 1 == max_len or bool(done.all()):
+                break
+            if bool(done.any()):
+                keep = (~done).nonzero().squeeze(-1)
+                active = active[keep]
+                if cache is not None:
+                    cache.select(keep)
+            if cache is not None:
+                h = self.body(self.embed(tokens[active, t:t + 1], values[active, t:t + 1], vmask[active, t:t + 1]),
+                              cache)[:, -1]
+            else:
+                a = active
+                h = self.body(self.embed(tokens[a, :t + 1], values[a, :t + 1], vmask[a, :t + 1]))[:, -1]
+        seqs = []
+        for i in range(B):
+            L = int(length[i])
+            tk = tokens[i, 1:L].cpu()
+            seqs.append(Sequence(tk, values[i, 1:L].cpu(), vmask[i, 1:L].cpu()) if V else Sequence(tk))
+        return seqs

@@ -1,0 +1,1 @@
+"""Reusable neural blocks shared by the generators."""

@@ -1,0 +1,134 @@
+"""Per-token diffusion head: a small denoiser that models a continuous value given a hidden state.
+
+Li et al. 2024, "Autoregressive Image Generation without Vector Quantization" (MAR, DiffLoss):
+an MLP with adaptive layer norm predicts the noise ε added to the target, conditioned on the
+transformer's hidden state and the timestep.  Shared by UniGenX (numbers in sequences) and MAR-3D.
+
+Two verbs: ``forward(target, cond, mask) -> loss`` and ``sample(cond, steps, temperature) -> x``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+
+
+@dataclass
+class DiffusionHeadConfig:
+    width: int = 256
+    depth: int = 3
+    train_steps: int = 1000
+    sample_steps: int = 50
+    batch_mul: int = 4  # noise draws per target per step (MAR's diffusion_batch_mul)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
+    """Sinusoidal embedding of integer timesteps t: (N,) → (N, dim)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None]
+    return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+
+
+class AdaLNResBlock(nn.Module):
+    """h + gate · MLP(LN(h)·(1+scale) + shift), with (shift, scale, gate) from the condition."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
+        self.mlp = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 3 * width))
+        nn.init.zeros_(self.ada[1].weight)
+        nn.init.zeros_(self.ada[1].bias)
+
+    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        shift, scale, gate = self.ada(c).chunk(3, dim=-1)
+        return h + gate * self.mlp(self.norm(h) * (1 + scale) + shift)
+
+
+class Denoiser(nn.Module):
+    """ε-prediction network: (x_t (N, V), t (N,), cond (N, C)) → ε̂ (N, V)."""
+
+    def __init__(self, value_dim: int, cond_dim: int, width: int, depth: int) -> None:
+        super().__init__()
+        self.inp = nn.Linear(value_dim, width)
+        self.t_emb = nn.Sequential(nn.Linear(width, width), nn.SiLU(), nn.Linear(width, width))
+        self.c_emb = nn.Linear(cond_dim, width)
+        self.blocks = nn.ModuleList(AdaLNResBlock(width) for _ in range(depth))
+        self.norm_out = nn.LayerNorm(width, elementwise_affine=False, eps=1e-6)
+        self.ada_out = nn.Sequential(nn.SiLU(), nn.Linear(width, 2 * width))
+        self.out = nn.Linear(width, value_dim)
+        self.width = width
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        c = self.t_emb(timestep_embedding(t, self.width)) + self.c_emb(cond)
+        h = self.inp(x)
+        for blk in self.blocks:
+            h = blk(h, c)
+        shift, scale = self.ada_out(c).chunk(2, dim=-1)
+        return self.out(self.norm_out(h) * (1 + scale) + shift)
+
+
+def cosine_alphas_cumprod(steps: int, s: float = 0.008) -> torch.Tensor:
+    """ᾱ_t of Nichol & Dhariwal's cosine schedule, t = 1..steps, as float64 (steps,)."""
+    x = torch.linspace(0, steps, steps + 1, dtype=torch.float64)
+    f = torch.cos((x / steps + s) / (1 + s) * math.pi / 2) ** 2
+    betas = (1 - f[1:] / f[:-1]).clamp(max=0.999)
+    return torch.cumprod(1 - betas, dim=0)
+
+
+class DiffusionHead(nn.Module):
+    """DDPM over a value vector of width ``value_dim`` conditioned on a hidden state of width ``cond_dim``."""
+
+    def __init__(self, value_dim: int, cond_dim: int, cfg: DiffusionHeadConfig | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg = cfg or DiffusionHeadConfig()
+        self.value_dim = value_dim
+        self.net = Denoiser(value_dim, cond_dim, cfg.width, cfg.depth)
+        self.register_buffer("acp", cosine_alphas_cumprod(cfg.train_steps).float(), persistent=False)
+
+    def forward(self, target: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """target (N, V), cond (N, C), mask (N,) bool or None → scalar ε-MSE over masked rows."""
+        if mask is not None:
+            target, cond = target[mask], cond[mask]
+        if target.shape[0] == 0:
+            return cond.sum() * 0.0
+        m = self.cfg.batch_mul
+        target, cond = target.repeat(m, 1), cond.repeat(m, 1)
+        t = torch.randint(0, self.cfg.train_steps, (target.shape[0],), device=target.device)
+        a = self.acp[t].unsqueeze(-1)
+        noise = torch.randn_like(target)
+        x_t = a.sqrt() * target + (1 - a).sqrt() * noise
+        eps = self.net(x_t, t, cond)
+        return ((eps.float() - noise) ** 2).mean()
+
+    @torch.no_grad()
+    def sample(self, cond: torch.Tensor, steps: int | None = None, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """cond (N, C) → values (N, V), by ancestral sampling on a respaced schedule of ``steps``.
+        ``temperature`` scales the noise injected at each step (as in MAR)."""
+        steps = min(steps or self.cfg.sample_steps, self.cfg.train_steps)
+        N, dev = cond.shape[0], cond.device
+        ts = torch.linspace(0, self.cfg.train_steps - 1, steps, device=dev).round().long()
+        acp = self.acp[ts].double()
+        acp_prev = torch.cat([acp.new_ones(1), acp[:-1]])
+        betas = 1 - acp / acp_prev
+        x = torch.randn(N, self.value_dim, device=dev, generator=generator, dtype=torch.float32)
+        cond = cond.float()
+        for i in reversed(range(steps)):
+            t = ts[i].expand(N)
+            eps = self.net(x, t, cond).double()
+            x0 = (x.double() - (1 - acp[i]).sqrt() * eps) / acp[i].sqrt()
+            mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
+                + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()
+            if i > 0:
+                var = betas[i] * (1 - acp_prev[i]) / (1 - acp[i])
+                noise = torch.randn(x.shape, device=dev, generator=generator, dtype=torch.float32)
+                x = (mean + var.sqrt() * temperature * noise.double()).float()
+            else:
+                x = mean.float()
+        return x

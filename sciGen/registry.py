@@ -1,0 +1,51 @@
+"""Domain × generator × default checkpoint.  Entries are import paths, so the core never imports
+a domain package until one is asked for."""
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+DOMAINS: dict[str, str] = {
+    "molecules": "sciGen.molecules.adapter:MoleculesAdapter",
+}
+GENERATORS: dict[str, str] = {
+    "unigenx": "sciGen.generators.unigenx:UniGenX",
+}
+# domain → (generator, checkpoint file shipped in sciGen/checkpoints/)
+DEFAULTS: dict[str, tuple[str, str]] = {
+    "molecules": ("unigenx", "molecules-unigenx.pt"),
+}
+
+
+class RegistryError(ValueError):
+    """An unknown domain or generator, or a domain without a shipped checkpoint."""
+
+
+def _load(path: str) -> Any:
+    mod, name = path.split(":")
+    return getattr(importlib.import_module(mod), name)
+
+
+def adapter_class(domain: str) -> type:
+    if domain not in DOMAINS:
+        raise RegistryError(f"unknown domain {domain!r} (known: {', '.join(sorted(DOMAINS))})")
+    return _load(DOMAINS[domain])
+
+
+def generator_class(name: str) -> type:
+    if name not in GENERATORS:
+        raise RegistryError(f"unknown generator {name!r} (known: {', '.join(sorted(GENERATORS))})")
+    return _load(GENERATORS[name])
+
+
+def checkpoints_dir() -> Path:
+    return Path(str(resources.files("sciGen") / "checkpoints"))
+
+
+def default_checkpoint(domain: str) -> Path:
+    adapter_class(domain)
+    if domain not in DEFAULTS:
+        raise RegistryError(f"no shipped checkpoint for domain {domain!r}; pass --checkpoint")
+    return checkpoints_dir() / DEFAULTS[domain][1]

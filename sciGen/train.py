@@ -1,0 +1,183 @@
+"""Training: config → data → Lightning Trainer (CPU/GPU, DDP) → sciGen checkpoint.
+
+``scigen train CONFIG.yaml`` calls :func:`train`.  Lightning's own checkpoints (for ``--resume``)
+go to ``OUTPUT/lightning/``; the sciGen checkpoint (config + vocabulary + weights) to
+``OUTPUT/model.pt``, and a model card to ``OUTPUT/model.md``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from rich.console import Console
+
+from sciGen import registry
+from sciGen.adapter import BadRecord
+from sciGen.checkpoint import load_checkpoint, save_checkpoint
+from sciGen.config import ConfigError, from_dict, load_yaml
+from sciGen.data import PackedSequences, Vocab, holdout_mask
+from sciGen.io import atomic_write_text
+
+
+@dataclass
+class DataConfig:
+    train: str
+    holdout_fraction: float = 0.01
+    holdout_salt: str = "scigen"
+    workers: int = 0  # 0 = all cores
+    max_records: int = 0  # 0 = all
+
+
+@dataclass
+class TrainerConfig:
+    batch_size: int = 128
+    max_steps: int = 1000
+    max_time: str | None = None  # "DD:HH:MM:SS"
+    precision: str = "32-true"
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    val_every: int = 500
+    val_batches: int = 20
+    log_every: int = 50
+    seed: int = 0
+    num_workers: int = 0
+    gradient_clip: float = 1.0
+    half_export: bool = True
+
+
+@dataclass
+class TrainConfig:
+    domain: str
+    generator: str
+    data: DataConfig
+    model: dict[str, Any] = field(default_factory=dict)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = True) -> pl.Trainer:
+    """Lightning Trainer for CPU or GPU, one device or DDP over ``devices × num_nodes``."""
+    from pytorch_lightning.callbacks import ModelCheckpoint
+    from pytorch_lightning.loggers import CSVLogger
+
+    ckpt = ModelCheckpoint(dirpath=output / "lightning", save_last=True, save_top_k=0,
+                           every_n_train_steps=tc.val_every)
+    return pl.Trainer(
+        accelerator=tc.accelerator, devices=tc.devices, num_nodes=tc.num_nodes, strategy=tc.strategy,
+        precision=tc.precision, max_steps=tc.max_steps, max_time=tc.max_time, max_epochs=-1,
+        val_check_interval=tc.val_every, check_val_every_n_epoch=None, limit_val_batches=tc.val_batches,
+        log_every_n_steps=tc.log_every, gradient_clip_val=tc.gradient_clip or None,
+        callbacks=[ckpt], logger=CSVLogger(output, name="logs"), default_root_dir=output,
+        enable_progress_bar=enable_progress_bar, enable_model_summary=False, num_sanity_val_steps=0,
+    )
+
+
+def build_model(cfg: TrainConfig, vocab: Vocab, max_seq: int) -> pl.LightningModule:
+    """Generator from the config's ``model`` section plus what the data fixes (vocabulary, lengths)."""
+    cls = registry.generator_class(cfg.generator)
+    model = dict(cfg.model)
+    model.update(vocab_size=len(vocab), value_dim=vocab.value_dim, number_ids=vocab.number_ids,
+                 pad_id=vocab.pad_id, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+    m = cls(model)
+    if m.cfg.transformer.max_len < max_seq:
+        raise ConfigError(f"model.transformer.max_len {m.cfg.transformer.max_len} < longest sequence {max_seq}")
+    return m
+
+
+def train(config_path: str | Path, *, data: str | None = None, output: str | Path | None = None,
+          overrides: dict[str, Any] | None = None, resume: bool = False, console: Console | None = None) -> Path:
+    """Train a generator as the YAML config says; returns the path of the saved sciGen checkpoint."""
+    console = console or Console(stderr=True)
+    t0 = time.time()
+    raw = load_yaml(config_path)
+    cfg = from_dict(TrainConfig, raw, str(config_path))
+    if data:
+        cfg.data.train = data
+    for k, v in (overrides or {}).items():
+        if v is not None:
+            setattr(cfg.trainer, k, v)
+    output = Path(output or Path("runs") / Path(config_path).stem)
+    output.mkdir(parents=True, exist_ok=True)
+    tc = cfg.trainer
+    pl.seed_everything(tc.seed, workers=True, verbose=False)
+
+    adapter = registry.adapter_class(cfg.domain)()
+    errors: list[BadRecord] = []
+    with console.status(f"reading {cfg.data.train}"):
+        records = adapter.training_records(cfg.data.train, errors, workers=cfg.data.workers or os.cpu_count() or 1)
+    if cfg.data.max_records:
+        records = records[: cfg.data.max_records]
+    rank0 = int(os.environ.get("LOCAL_RANK", "0")) == 0
+    if errors and rank0:
+        console.print(f"[yellow]skipped {len(errors)} bad record(s) in {cfg.data.train}[/yellow]")
+        for e in errors[:5]:
+            console.print(f"  {e}")
+    if not records:
+        raise ConfigError(f"{cfg.data.train}: no usable records")
+    hold = holdout_mask([r.key for r in records], cfg.data.holdout_fraction, cfg.data.holdout_salt)
+    train_recs = [r for r, h in zip(records, hold) if not h]
+    hold_recs = [r for r, h in zip(records, hold) if h]
+    vocab = Vocab.build((r.tokens for r in train_recs), adapter.numbers, adapter.value_dim)
+    max_len = int(cfg.model.get("transformer", {}).get("max_len", 128))
+    too_long = sum(len(r.tokens) + 2 > max_len for r in train_recs)
+    train_recs = [r for r in train_recs if len(r.tokens) + 2 <= max_len]
+    hold_enc = [r for r in hold_recs if len(r.tokens) + 2 <= max_len and all(t in vocab.index for t in r.tokens)]
+    if rank0:
+        console.print(f"{len(train_recs)} training and {len(hold_recs)} held-out records; vocabulary {len(vocab)}"
+                      + (f"; {too_long} longer than max_len dropped" if too_long else ""))
+        atomic_write_text(output / "holdout.txt", "".join(r.key + "\n" for r in hold_recs))
+
+    def pack(recs: list) -> PackedSequences:
+        return PackedSequences((vocab.encode(r.tokens) for r in recs), (r.values for r in recs), vocab.value_dim)
+
+    model = build_model(cfg, vocab, max(len(r.tokens) for r in train_recs) + 2)
+    train_ds = pack(train_recs)
+    del records, train_recs
+    loader = torch.utils.data.DataLoader(train_ds, batch_size=tc.batch_size, shuffle=True, drop_last=True,
+                                         collate_fn=model.collate, num_workers=tc.num_workers,
+                                         persistent_workers=tc.num_workers > 0)
+    val_loader = None
+    if hold_enc:
+        val_ds = pack(hold_enc[: tc.batch_size * max(1, tc.val_batches)])
+        val_loader = torch.utils.data.DataLoader(val_ds, batch_size=tc.batch_size, collate_fn=model.collate)
+    trainer = make_trainer(tc, output)
+    last = output / "lightning" / "last.ckpt"
+    trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
+
+    path = output / "model.pt"
+    if trainer.is_global_zero:
+        wall = time.time() - t0
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+        meta = {"data": str(cfg.data.train), "n_train": len(train_ds), "n_holdout": len(hold_recs),
+                "skipped": len(errors), "steps": int(trainer.global_step), "wall_time_s": round(wall, 1),
+                "command": " ".join(shlex.quote(a) for a in sys.argv), "train_config": raw,
+                "final_metrics": metrics, "torch": str(torch.__version__), "devices": tc.devices,
+                "accelerator": str(trainer.accelerator.__class__.__name__)}
+        save_checkpoint(path, generator=cfg.generator, domain=cfg.domain, config=asdict(model.cfg),
+                        vocab=vocab.to_dict(), state_dict=model.state_dict(), meta=meta, half=tc.half_export)
+        atomic_write_text(output / "train_meta.json", json.dumps(meta, indent=2, default=str))
+        console.print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) after {trainer.global_step} steps, "
+                      f"{wall:.0f} s")
+    return path
+
+
+def load_model(path: str | Path, domain: str | None = None, device: str | torch.device = "cpu"):
+    """(generator, adapter) from a sciGen checkpoint, ready to sample."""
+    blob = load_checkpoint(path, domain=domain)
+    cls = registry.generator_class(blob["generator"])
+    model = cls(blob["config"])
+    model.load_state_dict(blob["state_dict"])
+    model.to(device).eval()
+    adapter = registry.adapter_class(blob["domain"])(Vocab.from_dict(blob["vocab"]))
+    model.meta = blob.get("meta", {})
+    return model, adapter
