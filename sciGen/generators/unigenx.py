@@ -182,31 +182,33 @@ class UniGenX(pl.LightningModule):
             values[:, :P] = prefix.values.to(dev)
             vmask[:, :P] = prefix.value_mask.to(dev)
         length = torch.full((B,), max_len, dtype=torch.long, device=dev)
-        active = torch.arange(B, device=dev)
+        active = torch.arange(B, device=dev)  # output rows held in the running batch
+        live = torch.ones(B, dtype=torch.bool, device=dev)  # of those, not yet finished
         cache = self.body.new_cache(B, dev, self.tok_emb.weight.dtype) if use_cache else None
         h = self.body(self.embed(tokens[:, :P], values[:, :P], vmask[:, :P]), cache)[:, -1]
         for t in range(P, max_len):
             logits = filter_logits(self.lm_head(h).float() / max(temperature, 1e-6), top_k, top_p)
             nxt = torch.multinomial(logits.softmax(-1), 1, generator=gen).squeeze(-1)
-            tokens[active, t] = nxt
-            is_num = self.is_number[nxt]
+            tokens[active[live], t] = nxt[live]
+            is_num = self.is_number[nxt] & live
+            val = torch.zeros(len(active), max(V, 1), device=dev)
             if V and bool(is_num.any()):
-                v = self.head.sample(h[is_num], diffusion_steps, value_temperature, gen)
-                rows = active[is_num]
-                values[rows, t] = v.to(values.dtype)
-                vmask[rows, t] = True
-            done = (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(is_num)
+                val[is_num] = self.head.sample(h[is_num], diffusion_steps, value_temperature, gen).to(val.dtype)
+                values[active[is_num], t] = val[is_num]
+                vmask[active[is_num], t] = True
+            done = live & (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(live)
             length[active[done]] = t
-            if t + 1 == max_len or bool(done.all()):
+            live &= ~done
+            if t + 1 == max_len or not bool(live.any()):
                 break
-            if bool(done.any()):
-                keep = (~done).nonzero().squeeze(-1)
-                active = active[keep]
+            # drop finished rows only once a quarter of the batch is finished: copying the cache costs
+            if int((~live).sum()) * 4 >= len(live):
+                keep = live.nonzero().squeeze(-1)
+                active, live, nxt, val, is_num = active[keep], live[keep], nxt[keep], val[keep], is_num[keep]
                 if cache is not None:
                     cache.select(keep)
             if cache is not None:
-                h = self.body(self.embed(tokens[active, t:t + 1], values[active, t:t + 1], vmask[active, t:t + 1]),
-                              cache)[:, -1]
+                h = self.body(self.embed(nxt[:, None], val[:, None], is_num[:, None]), cache)[:, -1]
             else:
                 a = active
                 h = self.body(self.embed(tokens[a, :t + 1], values[a, :t + 1], vmask[a, :t + 1]))[:, -1]

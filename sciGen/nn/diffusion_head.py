@@ -1,8 +1,10 @@
 """Per-token diffusion head: a small denoiser that models a continuous value given a hidden state.
 
 Li et al. 2024, "Autoregressive Image Generation without Vector Quantization" (MAR, DiffLoss):
-an MLP with adaptive layer norm predicts the noise ε added to the target, conditioned on the
-transformer's hidden state and the timestep.  Shared by UniGenX (numbers in sequences) and MAR-3D.
+an MLP with adaptive layer norm denoises the target, conditioned on the transformer's hidden
+state and the timestep.  Unlike MAR (ε-prediction) the network predicts v = √ᾱ·ε − √(1−ᾱ)·x₀
+(Salimans & Ho 2022): x₀ stays well-conditioned at the near-pure-noise end of the cosine
+schedule, so few respaced sampling steps suffice for unbounded values.  Shared by UniGenX (numbers in sequences) and MAR-3D.
 
 Two verbs: ``forward(target, cond, mask) -> loss`` and ``sample(cond, steps, temperature) -> x``.
 """
@@ -49,7 +51,7 @@ class AdaLNResBlock(nn.Module):
 
 
 class Denoiser(nn.Module):
-    """ε-prediction network: (x_t (N, V), t (N,), cond (N, C)) → ε̂ (N, V)."""
+    """v-prediction network: (x_t (N, V), t (N,), cond (N, C)) → v̂ (N, V)."""
 
     def __init__(self, value_dim: int, cond_dim: int, width: int, depth: int) -> None:
         super().__init__()
@@ -92,7 +94,7 @@ class DiffusionHead(nn.Module):
         self.register_buffer("acp", cosine_alphas_cumprod(cfg.train_steps).float(), persistent=False)
 
     def forward(self, target: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """target (N, V), cond (N, C), mask (N,) bool or None → scalar ε-MSE over masked rows."""
+        """target (N, V), cond (N, C), mask (N,) bool or None → scalar v-MSE over masked rows."""
         if mask is not None:
             target, cond = target[mask], cond[mask]
         if target.shape[0] == 0:
@@ -103,8 +105,8 @@ class DiffusionHead(nn.Module):
         a = self.acp[t].unsqueeze(-1)
         noise = torch.randn_like(target)
         x_t = a.sqrt() * target + (1 - a).sqrt() * noise
-        eps = self.net(x_t, t, cond)
-        return ((eps.float() - noise) ** 2).mean()
+        v = a.sqrt() * noise - (1 - a).sqrt() * target
+        return ((self.net(x_t, t, cond).float() - v) ** 2).mean()
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, steps: int | None = None, temperature: float = 1.0,
@@ -121,8 +123,8 @@ class DiffusionHead(nn.Module):
         cond = cond.float()
         for i in reversed(range(steps)):
             t = ts[i].expand(N)
-            eps = self.net(x, t, cond).double()
-            x0 = (x.double() - (1 - acp[i]).sqrt() * eps) / acp[i].sqrt()
+            v = self.net(x, t, cond).double()
+            x0 = acp[i].sqrt() * x.double() - (1 - acp[i]).sqrt() * v
             mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
                 + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()
             if i > 0:

@@ -1,0 +1,33 @@
+# make demo — create .venv, install, generate molecules with the shipped checkpoint into demo-out/
+# make test — create .venv, install, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/scigen info
+	$(BIN)/scigen generate molecules -n 1000 -o demo-out/molecules.smi --preview demo-out/molecules.png
+	$(BIN)/scigen generate molecules -n 16 -o demo-out/molecules.sdf --seed 1
+	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D)"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+bench: install
+	$(BIN)/python -m pip install -c constraints.txt -e '.[bench]'
+	$(BIN)/python bench/molecules_sampling.py
+
+clean:
+	rm -rf demo-out runs .pytest_cache
