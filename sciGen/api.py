@@ -48,7 +48,13 @@ def load(domain: str, generator: str | None = None, checkpoint: str | Path | Non
 
 def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None = 0, batch_size: int = 256,
                       on_batch: Callable[[int], None] | None = None, **knobs: Any) -> Generated:
-    """Draw ``n`` Sequences, decode and validate each; invalid draws are kept with their reason."""
+    """Draw ``n`` Sequences, decode and validate each; invalid draws are kept with their reason.
+
+    Knobs left out (or None) take the checkpoint's recommended sampling settings
+    (``meta["sampling"]``, measured and recorded in its model card), else the generator's defaults.
+    """
+    defaults = dict(getattr(model, "meta", {}).get("sampling", {}))
+    knobs = {**defaults, **{k: v for k, v in knobs.items() if v is not None}}
     gen = torch.Generator(device=model.device)
     if seed is not None:
         gen.manual_seed(seed)
