@@ -10,16 +10,14 @@ import sys
 
 from sciGen import registry
 from sciGen.config import from_dict, load_yaml
-from sciGen.data import holdout_mask
 from sciGen.io import atomic_write_text
-from sciGen.train import TrainConfig
+from sciGen.train import TrainConfig, holdout_split
 
 
 def main(config: str, data: str, out: str) -> None:
     cfg = from_dict(TrainConfig, load_yaml(config), config)
     recs = registry.adapter_class(cfg.domain)().training_records(data, [], workers=cfg.data.workers or 2)
-    mask = holdout_mask([r.key for r in recs], cfg.data.holdout_fraction, cfg.data.holdout_salt)
-    keys = [r.key for r, h in zip(recs, mask) if h]
+    keys = [r.key for r in holdout_split(recs, cfg.data)[1]]
     atomic_write_text(out, "".join(k + "\n" for k in keys))
     print(f"{len(keys)} held-out of {len(recs)} records → {out}")
 

@@ -22,6 +22,8 @@ duplicates kept), like MOSES's ``get_all_metrics``. The SMARTS filter tables
 
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
 import sys
 import time
 import warnings
@@ -193,6 +195,15 @@ def mol_passes_filters(mol: Chem.Mol | str | None,
     return bool(smiles) and get_mol(smiles) is not None
 
 
+def _canonical_set(smiles: Sequence[str], workers: int | None = None) -> set[str | None]:
+    """Canonical forms of many SMILES; large lists are split over all cores."""
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(smiles) < 50_000:
+        return {canonical(s) for s in smiles}
+    with mp.get_context("fork").Pool(workers) as pool:
+        return set(pool.imap_unordered(canonical, smiles, chunksize=5000))
+
+
 def moses_metrics(generated: list[str | None], reference: list[str],
                   train: list[str] | None = None, *, device: str = "cpu",
                   batch_size: int = 512, ks: tuple[int, ...] = (1000, 10000),
@@ -244,7 +255,7 @@ def moses_metrics(generated: list[str | None], reference: list[str],
         first = gen_smiles[:k]
         out[f"unique@{k}"] = len(set(first)) / len(first) if first else nan
     if train is not None:
-        train_set = {canonical(s) for s in train} if canonicalize_train else set(train)
+        train_set = _canonical_set(train) if canonicalize_train else set(train)
         uniq = set(gen_smiles)
         out["novelty"] = len(uniq - train_set) / len(uniq) if uniq else nan
         log("unique/novelty")

@@ -94,6 +94,13 @@ def build_model(cfg: TrainConfig, vocab: Vocab, max_seq: int) -> pl.LightningMod
     return m
 
 
+def holdout_split(records: list, data: DataConfig) -> tuple[list, list]:
+    """(training, held-out) records: the held-out ones chosen by hash of their key, so the split is
+    the same whatever the file order and whichever tool recomputes it."""
+    hold = holdout_mask([r.key for r in records], data.holdout_fraction, data.holdout_salt)
+    return [r for r, h in zip(records, hold) if not h], [r for r, h in zip(records, hold) if h]
+
+
 def train(config_path: str | Path, *, data: str | None = None, output: str | Path | None = None,
           overrides: dict[str, Any] | None = None, resume: bool = False, console: Console | None = None) -> Path:
     """Train a generator as the YAML config says; returns the path of the saved sciGen checkpoint."""
@@ -124,9 +131,7 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
             console.print(f"  {e}")
     if not records:
         raise ConfigError(f"{cfg.data.train}: no usable records")
-    hold = holdout_mask([r.key for r in records], cfg.data.holdout_fraction, cfg.data.holdout_salt)
-    train_recs = [r for r, h in zip(records, hold) if not h]
-    hold_recs = [r for r, h in zip(records, hold) if h]
+    train_recs, hold_recs = holdout_split(records, cfg.data)
     vocab = Vocab.build((r.tokens for r in train_recs), adapter.numbers, adapter.value_dim)
     max_len = int(cfg.model.get("transformer", {}).get("max_len", 128))
     too_long = sum(len(r.tokens) + 2 > max_len for r in train_recs)
