@@ -17,6 +17,7 @@ def test_smiles_files_roundtrip(tmp_path: Path, smiles: list[str], name: str) ->
     back = list(a.read(tmp_path / name))
     assert [Chem.MolToSmiles(m) for m in back] == [Chem.MolToSmiles(m) for m in mols]
     assert not list(tmp_path.glob(".tmp-*"))  # atomic write leaves nothing behind
+    assert (tmp_path / name).stat().st_mode & 0o044  # readable by others, as a plain write would be
 
 
 def test_sdf_has_3d_coordinates(tmp_path: Path, smiles: list[str]) -> None:
@@ -55,3 +56,12 @@ def test_missing_and_unknown_files(tmp_path: Path) -> None:
     (tmp_path / "a.xyz").write_text("")
     with pytest.raises(ReadError, match="unsupported file type"):
         list(MoleculesAdapter().read(tmp_path / "a.xyz"))
+
+
+def test_reads_the_real_moses_file(moses_train: Path) -> None:
+    from itertools import islice
+
+    from sciGen.molecules.formats import text_lines
+    rows = list(islice(text_lines(moses_train), 2000))
+    assert rows[0][0] == 2  # row numbers count the header line, as an editor shows them
+    assert all(Chem.MolFromSmiles(s) is not None for _, s in rows)
