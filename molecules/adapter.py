@@ -8,7 +8,7 @@ from typing import Any
 from rdkit import Chem
 
 from sciGen.adapter import Adapter, BadRecord, DecodeError, ReadError, TrainingRecord, Validity
-from sciGen.data import Sequence
+from sciGen.data import SPECIALS, Sequence
 from sciGen.molecules.formats import FORMATS, parse, text_lines
 from sciGen.molecules.tokenizer import SmilesTokenizer, TokenizeError
 
@@ -68,8 +68,9 @@ class MoleculesAdapter(Adapter):
         return [t for _, t in text_lines(Path(path))]
 
     def decode(self, seq: Sequence) -> Chem.Mol:
-        text = _TOKENIZER.decode(self._vocab().decode(seq.tokens.tolist()))
-        if any(t in ("<pad>", "<bos>", "<eos>", "<unk>") for t in self._vocab().decode(seq.tokens.tolist())):
+        tokens = self._vocab().decode(seq.tokens.tolist())
+        text = _TOKENIZER.decode(tokens)
+        if any(t in SPECIALS for t in tokens):
             raise DecodeError("special token inside SMILES", text)
         mol, reason = parse(text)
         if mol is None:
