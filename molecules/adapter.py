@@ -77,6 +77,10 @@ class MoleculesAdapter(Adapter):
             raise DecodeError(reason, text)
         return mol
 
+    def to_text(self, structure: Chem.Mol) -> str:
+        """Canonical SMILES."""
+        return Chem.MolToSmiles(structure)
+
     def decode_text(self, seq: Sequence) -> str:
         """The raw generated string, valid or not."""
         return _TOKENIZER.decode(self._vocab().decode(seq.tokens.tolist()))

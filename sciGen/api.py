@@ -81,12 +81,10 @@ def generate(domain: str, n: int = 100, *, checkpoint: str | Path | None = None,
              device: str = "auto", as_smiles: bool = False, **knobs: Any) -> list[Any]:
     """``n`` draws from the domain's default (or given) model; returns the valid structures.
 
-    ``sciGen.generate("molecules", n=100)`` → RDKit molecules (``as_smiles=True`` → SMILES strings).
+    ``sciGen.generate("molecules", n=100)`` → RDKit molecules; ``as_smiles=True`` → their text form
+    (the adapter's ``to_text``: SMILES for molecules).
     Sampling knobs: ``temperature``, ``top_k``, ``top_p``, ``batch_size``, ``max_len``.
     """
     model, adapter = load(domain, checkpoint=checkpoint, device=device)
     res = sample_structures(model, adapter, n, seed=seed, **knobs)
-    if as_smiles:
-        from rdkit import Chem
-        return [Chem.MolToSmiles(m) for m in res.structures]
-    return res.structures
+    return [adapter.to_text(m) for m in res.structures] if as_smiles else res.structures

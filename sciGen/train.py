@@ -82,16 +82,12 @@ def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = Tr
     )
 
 
-def build_model(cfg: TrainConfig, vocab: Vocab, max_seq: int) -> pl.LightningModule:
-    """Generator from the config's ``model`` section plus what the data fixes (vocabulary, lengths)."""
-    cls = registry.generator_class(cfg.generator)
+def build_model(cfg: TrainConfig, vocab: Vocab) -> pl.LightningModule:
+    """Generator from the config's ``model`` section plus what the data fixes (the vocabulary)."""
     model = dict(cfg.model)
     model.update(vocab_size=len(vocab), value_dim=vocab.value_dim, number_ids=vocab.number_ids,
                  pad_id=vocab.pad_id, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
-    m = cls(model)
-    if m.cfg.transformer.max_len < max_seq:
-        raise ConfigError(f"model.transformer.max_len {m.cfg.transformer.max_len} < longest sequence {max_seq}")
-    return m
+    return registry.generator_class(cfg.generator)(model)
 
 
 def holdout_split(records: list, data: DataConfig) -> tuple[list, list]:
@@ -133,9 +129,12 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
         raise ConfigError(f"{cfg.data.train}: no usable records")
     train_recs, hold_recs = holdout_split(records, cfg.data)
     vocab = Vocab.build((r.tokens for r in train_recs), adapter.numbers, adapter.value_dim)
-    max_len = int(cfg.model.get("transformer", {}).get("max_len", 128))
+    model = build_model(cfg, vocab)
+    max_len = model.cfg.transformer.max_len  # <bos> + tokens + <eos> must fit
     too_long = sum(len(r.tokens) + 2 > max_len for r in train_recs)
     train_recs = [r for r in train_recs if len(r.tokens) + 2 <= max_len]
+    if not train_recs:
+        raise ConfigError(f"{cfg.data.train}: no record fits model.transformer.max_len {max_len}")
     hold_enc = [r for r in hold_recs if len(r.tokens) + 2 <= max_len and all(t in vocab.index for t in r.tokens)]
     if rank0:
         console.print(f"{len(train_recs)} training and {len(hold_recs)} held-out records; vocabulary {len(vocab)}"
@@ -145,7 +144,6 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     def pack(recs: list) -> PackedSequences:
         return PackedSequences((vocab.encode(r.tokens) for r in recs), (r.values for r in recs), vocab.value_dim)
 
-    model = build_model(cfg, vocab, max(len(r.tokens) for r in train_recs) + 2)
     train_ds = pack(train_recs)
     del records, train_recs
     loader = torch.utils.data.DataLoader(train_ds, batch_size=tc.batch_size, shuffle=True, drop_last=True,
