@@ -9,13 +9,18 @@ from typing import Any
 
 DOMAINS: dict[str, str] = {
     "molecules": "sciGen.molecules.adapter:MoleculesAdapter",
+    "proteins": "sciGen.proteins.adapter:ProteinsAdapter",
+    "peptides": "sciGen.proteins.adapter:ProteinsAdapter",  # alias: `scigen evaluate peptides`
 }
 GENERATORS: dict[str, str] = {
     "unigenx": "sciGen.generators.unigenx:UniGenX",
+    "bidir_peptide": "sciGen.generators.bidir_peptide:BidirPeptide",
 }
 # domain → (generator, checkpoint file shipped in sciGen/checkpoints/)
 DEFAULTS: dict[str, tuple[str, str]] = {
     "molecules": ("unigenx", "molecules-unigenx.pt"),
+    "proteins": ("bidir_peptide", "proteins-bidir.pt"),
+    "peptides": ("bidir_peptide", "proteins-bidir.pt"),
 }
 
 

@@ -35,6 +35,7 @@ class DataConfig:
     holdout_salt: str = "scigen"
     workers: int = 0  # 0 = all cores
     max_records: int = 0  # 0 = all
+    options: dict[str, Any] = field(default_factory=dict)  # domain-specific data options (e.g. a simulator's)
 
 
 @dataclass
@@ -82,11 +83,13 @@ def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = Tr
     )
 
 
-def build_model(cfg: TrainConfig, vocab: Vocab) -> pl.LightningModule:
-    """Generator from the config's ``model`` section plus what the data fixes (the vocabulary)."""
+def build_model(cfg: TrainConfig, vocab: Vocab, fields: dict[str, Any] | None = None) -> pl.LightningModule:
+    """Generator from the config's ``model`` section plus what the data fixes (the vocabulary, or the
+    ``fields`` an adapter computes from it)."""
     model = dict(cfg.model)
-    model.update(vocab_size=len(vocab), value_dim=vocab.value_dim, number_ids=vocab.number_ids,
-                 pad_id=vocab.pad_id, bos_id=vocab.bos_id, eos_id=vocab.eos_id)
+    model.update(fields if fields is not None else dict(
+        vocab_size=len(vocab), value_dim=vocab.value_dim, number_ids=vocab.number_ids,
+        pad_id=vocab.pad_id, bos_id=vocab.bos_id, eos_id=vocab.eos_id))
     return registry.generator_class(cfg.generator)(model)
 
 
@@ -115,6 +118,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     pl.seed_everything(tc.seed, workers=True, verbose=False)
 
     adapter = registry.adapter_class(cfg.domain)()
+    if hasattr(adapter, "training_datasets"):
+        return _train_streamed(cfg, raw, adapter, output, resume, console, t0)
     errors: list[BadRecord] = []
     with console.status(f"reading {cfg.data.train}"):
         records = adapter.training_records(cfg.data.train, errors, workers=cfg.data.workers or os.cpu_count() or 1)
@@ -153,6 +158,13 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     if hold_enc:
         val_ds = pack(hold_enc[: tc.batch_size * max(1, tc.val_batches)])
         val_loader = torch.utils.data.DataLoader(val_ds, batch_size=tc.batch_size, collate_fn=model.collate)
+    return _fit_and_save(cfg, raw, model, vocab, loader, val_loader, output, resume, console, t0,
+                         {"n_train": len(train_ds), "n_holdout": len(hold_recs), "skipped": len(errors)})
+
+
+def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab: Vocab, loader, val_loader,
+                  output: Path, resume: bool, console: Console, t0: float, data_meta: dict[str, Any]) -> Path:
+    tc = cfg.trainer
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
     trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
@@ -161,17 +173,34 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     if trainer.is_global_zero:
         wall = time.time() - t0
         metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
-        meta = {"data": str(cfg.data.train), "n_train": len(train_ds), "n_holdout": len(hold_recs),
-                "skipped": len(errors), "steps": int(trainer.global_step), "wall_time_s": round(wall, 1),
-                "command": " ".join(shlex.quote(a) for a in sys.argv), "train_config": raw,
-                "final_metrics": metrics, "torch": str(torch.__version__), "devices": tc.devices,
-                "accelerator": str(trainer.accelerator.__class__.__name__)}
+        meta = {"data": str(cfg.data.train), **data_meta, "steps": int(trainer.global_step),
+                "wall_time_s": round(wall, 1), "command": " ".join(shlex.quote(a) for a in sys.argv),
+                "train_config": raw, "final_metrics": metrics, "torch": str(torch.__version__),
+                "devices": tc.devices, "accelerator": str(trainer.accelerator.__class__.__name__)}
         save_checkpoint(path, generator=cfg.generator, domain=cfg.domain, config=asdict(model.cfg),
                         vocab=vocab.to_dict(), state_dict=model.state_dict(), meta=meta, half=tc.half_export)
         atomic_write_text(output / "train_meta.json", json.dumps(meta, indent=2, default=str))
         console.print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) after {trainer.global_step} steps, "
                       f"{wall:.0f} s")
     return path
+
+
+def _train_streamed(cfg: TrainConfig, raw: dict, adapter: Any, output: Path, resume: bool, console: Console,
+                    t0: float) -> Path:
+    """Training on data the adapter streams (e.g. simulated on the fly) rather than a record list."""
+    tc = cfg.trainer
+    vocab = adapter.default_vocab()
+    model = build_model(cfg, vocab, adapter.model_fields(vocab))
+    with console.status(f"preparing {cfg.domain} training data from {cfg.data.train}"):
+        ds = adapter.training_datasets(cfg.data, vocab, cfg.model, tc.seed)
+    rank0 = int(os.environ.get("LOCAL_RANK", "0")) == 0
+    if rank0:
+        console.print(", ".join(f"{k} {v}" for k, v in ds["info"].items()))
+        atomic_write_text(output / "holdout.txt", "".join(k + "\n" for k in ds["holdout_keys"]))
+    loader = torch.utils.data.DataLoader(ds["train"], batch_size=tc.batch_size, collate_fn=ds["collate"],
+                                         num_workers=tc.num_workers, persistent_workers=tc.num_workers > 0)
+    val_loader = torch.utils.data.DataLoader(ds["val"], batch_size=tc.batch_size, collate_fn=ds["collate"])
+    return _fit_and_save(cfg, raw, model, vocab, loader, val_loader, output, resume, console, t0, ds["info"])
 
 
 def load_model(path: str | Path, domain: str | None = None, device: str | torch.device = "cpu"):
