@@ -137,3 +137,29 @@ class ProteinsAdapter(Adapter):
                 "intensity_model_psms": model.n_psms}
         return {"train": train_ds, "val": val_ds, "collate": lambda items: collate_spectra(items, vocab.pad_id),
                 "info": info, "holdout_keys": val_peps}
+
+    # ---- scoring sequencing results -----------------------------------------------------------------
+    def evaluate_results(self, results: str | Path, labels: str | Path, plot: str | Path | None = None
+                         ) -> dict[str, Any]:
+        """Score an mzTab (or sciGen CSV) against labelled spectra: every labelled spectrum counts, a
+        spectrum with no PSM counts as unpredicted.  Rows map to labels by (file, index); when the
+        results name other files than ``labels`` (e.g. an unlabelled copy), by index alone."""
+        from sciGen.proteins.metrics import peptide_metrics, plot_precision_coverage, precision_coverage
+        from sciGen.proteins.results import read_mztab
+
+        labels = Path(labels)
+        truth = {s.index: s.peptide for s in self.read(labels, []) if s.peptide}
+        if not truth:
+            raise ReadError(f"{labels}: no labelled spectra (SEQ= lines)")
+        rows = read_mztab(Path(results))
+        same = [r for r in rows if Path(str(r.get("file", ""))).name == labels.name]
+        chosen = same or rows
+        pred = {int(r["index"]): (r["sequence"], float(r["score"])) for r in chosen}
+        keys = sorted(truth)
+        pairs = [(pred.get(k, (None, 0.0))[0], truth[k]) for k in keys]
+        m = peptide_metrics(pairs)
+        cov, prec, auc = precision_coverage([pred.get(k, (None, float("-inf"))) for k in keys], [truth[k] for k in keys])
+        m["precision_coverage_auc"] = float(auc)
+        if plot is not None:
+            plot_precision_coverage((cov, prec, auc), Path(plot))
+        return m

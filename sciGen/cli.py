@@ -89,10 +89,12 @@ def generate(
 @app.command()
 @_guard
 def evaluate(
-    domain: str = typer.Argument(..., help="molecules"),
-    generated: Path = typer.Argument(..., help="generated structures (.smi/.csv)"),
-    reference: Path = typer.Option(..., "--reference", help="reference set, e.g. a held-out split"),
+    domain: str = typer.Argument(..., help="molecules, peptides"),
+    generated: Path = typer.Argument(..., help="generated structures (.smi/.csv) or sequencing results (.mztab)"),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="reference set, e.g. a held-out split"),
     train: Optional[Path] = typer.Option(None, "--train", help="training set, for novelty"),
+    labels: Optional[Path] = typer.Option(None, "--labels", help="peptides: labelled spectra (MGF with SEQ=)"),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="peptides: precision–coverage curve PNG"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
     device: str = typer.Option("auto", "--device"),
 ) -> None:
@@ -102,23 +104,86 @@ def evaluate(
     from sciGen.registry import adapter_class
 
     adapter = adapter_class(domain)()
-    if not hasattr(adapter, "read_texts"):
-        _fail(ValueError(f"evaluate is not available for {domain} yet"))
-    gen = adapter.read_texts(generated)
-    ref = adapter.read_texts(reference)
-    tr = adapter.read_texts(train) if train else None
-    with err.status(f"scoring {len(gen)} {domain} against {len(ref)} references"):
-        metrics = adapter.metrics(gen, ref, train=tr, device=str(resolve_device(device)))
-    table = Table(title=f"{generated} vs {reference}")
+    if hasattr(adapter, "evaluate_results"):
+        if labels is None:
+            _fail(ValueError(f"evaluate {domain} needs --labels (labelled spectra, e.g. an MGF with SEQ= lines)"))
+        metrics = adapter.evaluate_results(generated, labels, plot=plot)
+        title = f"{generated} vs {labels}"
+    else:
+        if not hasattr(adapter, "read_texts"):
+            _fail(ValueError(f"evaluate is not available for {domain} yet"))
+        if reference is None:
+            _fail(ValueError(f"evaluate {domain} needs --reference"))
+        gen = adapter.read_texts(generated)
+        ref = adapter.read_texts(reference)
+        tr = adapter.read_texts(train) if train else None
+        with err.status(f"scoring {len(gen)} {domain} against {len(ref)} references"):
+            metrics = adapter.metrics(gen, ref, train=tr, device=str(resolve_device(device)))
+        title = f"{generated} vs {reference}"
+        n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
+        err.print(f"{len(gen)} records read, {n_invalid} invalid")
+    table = Table(title=title)
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics.items():
-        table.add_row(k, f"{v:.4f}")
+        table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     out.print(table)
-    n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
-    err.print(f"{len(gen)} records read, {n_invalid} invalid")
+    if plot is not None and hasattr(adapter, "evaluate_results"):
+        err.print(f"precision–coverage curve: {plot}")
     if json_out:
         atomic_write_text(json_out, json.dumps(metrics, indent=2) + "\n")
+
+
+@app.command()
+@_guard
+def sequence(
+    spectra: list[Path] = typer.Argument(..., help="spectrum files: .mgf(.gz), .mzML(.gz), .mzXML(.gz)"),
+    output: Path = typer.Option(..., "-o", "--output", help="results .mztab (or .csv)"),
+    batch_size: int = typer.Option(64, "--batch-size"),
+    beam_size: int = typer.Option(5, "--beam-size"),
+    checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="a sciGen checkpoint (default: shipped)"),
+    devices: int = typer.Option(1, "--devices", help="processes / GPUs (Lightning DDP predict)"),
+    tol_ppm: float = typer.Option(50.0, "--precursor-tol", help="precursor mass tolerance, ppm"),
+    resume: bool = typer.Option(False, "--resume", help="continue an interrupted run without redoing spectra"),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda …"),
+    fixed_length: Optional[int] = typer.Option(None, "--fixed-length", hidden=True,
+                                               help="benchmarking: decode exactly this many residues"),
+) -> None:
+    """De novo peptide sequencing of MS/MS spectra into mzTab (one PSM per usable spectrum)."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sciGen.adapter import ReadError
+    from sciGen.api import load
+    from sciGen.proteins.sequencer import SequencingOptions, SequencingRun
+
+    missing = [p for p in spectra if not p.is_file()]
+    for p in missing:
+        err.print(f"[yellow]warning:[/yellow] {p}: file not found (listed in the failed file)", highlight=False)
+    if len(missing) == len(spectra):
+        raise ReadError(f"{spectra[0]}: file not found" if len(spectra) == 1 else "none of the spectrum files exist")
+    model, adapter = load("proteins", checkpoint=checkpoint, device=device)
+    opts = SequencingOptions(batch_size=batch_size, beam_size=beam_size, tol_ppm=tol_ppm, fixed_length=fixed_length)
+    run = SequencingRun(list(spectra), output, opts, resume=resume)
+    if devices > 1:
+        from sciGen.proteins.distributed import run_distributed
+        counts = run_distributed(run, checkpoint, devices, console=err)
+    else:
+        t0 = time.time()
+        cols = (TextColumn("sequencing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                TextColumn("{task.fields[skipped]} skipped"), TimeElapsedColumn())
+        with Progress(*cols, console=err, transient=True) as bar:
+            task = bar.add_task("seq", total=None, rate="", skipped=0)
+            state = {"n": 0}
+
+            def on_batch(n: int, skipped: int) -> None:
+                state["n"] += n
+                rate = state["n"] / max(time.time() - t0, 1e-9)
+                bar.update(task, advance=n, rate=f"{rate:.1f} spectra/s", skipped=skipped)
+            counts = run.run(model, adapter, on_batch)
+    err.print(f"{counts['written']} PSMs written to {output} ({counts['resumed']} from the earlier run); "
+              f"{counts['failed']} spectra skipped, listed in {run.failed_path}")
 
 
 @app.command("train")

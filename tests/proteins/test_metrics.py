@@ -56,7 +56,7 @@ def test_empty_and_unparsable_predictions() -> None:
     assert m["aa_recall"] == pytest.approx(8 / (8 + 8 + 4 + 4))  # no prediction still counts its residues
     assert m["aa_precision"] == pytest.approx(8 / (8 + 5))  # the unparsable one: 5 residues, none right
     assert m["peptide_recall"] == 0.25 and m["peptide_precision"] == 0.5
-    bad = peptide_metrics([("PEPTIDEK", "PEPTIDEK"), ("QAA", "[Gln->pyro-Glu]-QAA")])
+    bad = peptide_metrics([("PEPTIDEK", "PEPTIDEK"), ("QAA", "[Phospho]-QAA")])
     assert bad["n_bad_labels"] == 1 and bad["n_spectra"] == 1 and bad["peptide_recall"] == 1.0
 
 
