@@ -1,4 +1,4 @@
-# make demo — create .venv, install, generate molecules with the shipped checkpoint into demo-out/
+# make demo — create .venv, install, generate molecules and sequence peptides with the shipped checkpoints into demo-out/
 # make test — create .venv, install, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -20,7 +20,11 @@ demo: install
 	$(BIN)/scigen info
 	$(BIN)/scigen generate molecules -n 1000 -o demo-out/molecules.smi --preview demo-out/molecules.png
 	$(BIN)/scigen generate molecules -n 16 -o demo-out/molecules.sdf --seed 1
-	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D)"
+	$(BIN)/scigen sequence tests/proteins/data/sample.mgf -o demo-out/peptides.mztab
+	@echo "first PSMs (sequence, score, spectra_ref):"
+	@grep '^PSM' demo-out/peptides.mztab | head -8 | cut -f2,9,15
+	$(BIN)/scigen evaluate peptides demo-out/peptides.mztab --labels tests/proteins/data/sample.mgf
+	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D), peptides.mztab (de novo PSMs)"
 
 test: install
 	$(BIN)/python -m pytest -q

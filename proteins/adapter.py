@@ -43,6 +43,7 @@ def _plain(peptide: str) -> str:
 class ProteinsAdapter(Adapter):
     domain = "proteins"
     formats = FORMATS
+    conditional_only = "use `scigen sequence SPECTRA... -o results.mztab` (de novo sequencing)"
 
     def __init__(self, vocab: Vocab | None = None) -> None:
         super().__init__(vocab or self.default_vocab())

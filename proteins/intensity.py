@@ -77,7 +77,7 @@ def _table(parquet: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, int
     df = pd.read_parquet(parquet)
     rows, present, inten = [], [], []
     for seq, z, ints in zip(df.modified_sequence, df.precursor_charge, df.intensities_raw):
-        toks = tokenize(seq)
+        toks = [t for t in tokenize(seq) if not t.endswith("-")]  # an N-terminal mod rides on residue 1
         n = len(toks)
         grid = np.asarray(ints, dtype=np.float64).reshape(29, 6)
         for i in range(1, min(n, 30)):  # fragment number i: b_i and y_i

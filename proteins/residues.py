@@ -58,7 +58,7 @@ class PeptideError(ValueError):
 
 
 def _normalise_mod(tok: str) -> str:
-    """``C[UNIMOD:4]`` / ``C(Carbamidomethyl)`` / ``C+57.021`` spellings → the ProForma name."""
+    """``C[UNIMOD:4]`` (Unimod accessions) and ``[Gln->pyro-Glu]-`` → the ProForma names used here."""
     tok = re.sub(r"\[UNIMOD:(\d+)\]", lambda m: f"[{UNIMOD_IDS.get(m.group(1), 'UNIMOD:' + m.group(1))}]", tok)
     # pyro-glutamate from N-terminal Gln has the composition of an ammonia loss (Unimod 28, −NH3)
     return tok.replace("[Gln->pyro-Glu]", "[Ammonia-loss]")
@@ -78,6 +78,8 @@ def tokenize(peptide: str) -> list[str]:
     bad = [t for t in toks if t not in RESIDUE_MASS]
     if bad:
         raise PeptideError(f"peptide {peptide!r}: unknown residue/modification {bad[0]!r}")
+    if all(t.endswith("-") for t in toks):
+        raise PeptideError(f"peptide {peptide!r} has no residues")
     if any(t.endswith("-") for t in toks[1:]):
         raise PeptideError(f"peptide {peptide!r}: N-terminal modification not at the N-terminus")
     return toks

@@ -68,7 +68,8 @@ def generate(
     from sciGen.api import load, sample_structures
     from sciGen.registry import adapter_class
 
-    adapter_class(domain)
+    if getattr(adapter_class(domain), "conditional_only", ""):
+        _fail(ValueError(f"{domain} structures are generated from inputs: {adapter_class(domain).conditional_only}"))
     model, adapter = load(domain, checkpoint=checkpoint, device=device)
     output = output or Path(f"{domain}.smi")
     adapter.format_for(output, writing=True)
@@ -150,6 +151,7 @@ def sequence(
                                                help="benchmarking: decode exactly this many residues"),
 ) -> None:
     """De novo peptide sequencing of MS/MS spectra into mzTab (one PSM per usable spectrum)."""
+    import os
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -159,16 +161,21 @@ def sequence(
     from sciGen.proteins.sequencer import SequencingOptions, SequencingRun
 
     missing = [p for p in spectra if not p.is_file()]
-    for p in missing:
+    for p in missing if os.environ.get("LOCAL_RANK", "0") == "0" else ():  # DDP ranks > 0 re-run this
         err.print(f"[yellow]warning:[/yellow] {p}: file not found (listed in the failed file)", highlight=False)
     if len(missing) == len(spectra):
         raise ReadError(f"{spectra[0]}: file not found" if len(spectra) == 1 else "none of the spectrum files exist")
-    model, adapter = load("proteins", checkpoint=checkpoint, device=device)
+    # with --devices > 1 Lightning places the model on each rank's device
+    model, adapter = load("proteins", checkpoint=checkpoint, device="cpu" if devices > 1 else device)
     opts = SequencingOptions(batch_size=batch_size, beam_size=beam_size, tol_ppm=tol_ppm, fixed_length=fixed_length)
     run = SequencingRun(list(spectra), output, opts, resume=resume)
     if devices > 1:
         from sciGen.proteins.distributed import run_distributed
-        counts = run_distributed(run, checkpoint, devices, console=err)
+        accelerator = "auto" if device == "auto" else "cpu" if device == "cpu" else "gpu"
+        counts = run_distributed(run, checkpoint, devices, console=err, accelerator=accelerator, model=model,
+                                 adapter=adapter)
+        if not counts:  # another rank than 0: rank 0 writes and reports
+            return
     else:
         t0 = time.time()
         cols = (TextColumn("sequencing"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),

@@ -33,6 +33,12 @@ PEPMASS=451.25348
 BAD_REASONS = {"corrupt": "bad peak line", "nopeaks": "no peaks", "nocharge": "missing charge"}
 
 
+@pytest.fixture
+def bad_reasons() -> dict[int, str]:
+    """Index in ``bad_mgf`` → words its failed.tsv reason must contain."""
+    return {16 + i: r for i, r in enumerate(BAD_REASONS.values())}
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BidirPeptide with random weights, saved as a sciGen checkpoint (decodes junk, fast)."""
