@@ -50,7 +50,8 @@ class BeamSearch:
         beam_lp[:, 1:] = float("-inf")
         beam_lp = beam_lp.flatten()
         finished: list[list[tuple[float, list[int], list[float], bool]]] = [[] for _ in range(B)]
-        blocked = [c.pad_id, c.bos_id]
+        blocked = [i for i, mass in enumerate(c.token_masses) if mass == 0 and i != c.eos_id]  # specials
+        blocked = blocked or [c.pad_id, c.bos_id]
         for t in range(steps + 1):
             x = m.ar_inputs(tok, residue_mass, start=t, spent_before=spent - tm[tok[:, 0]])
             h = m.ar(x, cache=cache)
