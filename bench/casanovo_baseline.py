@@ -63,6 +63,7 @@ import casanovo
 from casanovo import config as cconfig
 from casanovo.denovo.model import Spec2Pep
 from casanovo.denovo.model_runner import ModelRunner
+from mgf_blocks import read_mgf_spectra, write_doubled_mgf  # bench/ is on sys.path (script dir)
 
 POS_LOGIT = 10.0  # chosen residue at positions < L
 BIG = 1000.0  # stop at position L / forbidden tokens
@@ -178,29 +179,6 @@ def build_checkpoint(a, cfg_path: Path, ckpt_path: Path) -> dict:
     return {"n_params": n_params, **check}
 
 
-def read_mgf_spectra(path: Path) -> list[str]:
-    blocks, cur = [], None
-    for line in path.read_text().splitlines(keepends=True):
-        if line.startswith("BEGIN IONS"):
-            cur = [line]
-        elif cur is not None:
-            cur.append(line)
-            if line.startswith("END IONS"):
-                blocks.append("".join(cur))
-                cur = None
-    return blocks
-
-
-def write_doubled_mgf(src: Path, dst: Path) -> int:
-    blocks = read_mgf_spectra(src)
-    out = []
-    for copy_i in range(2):
-        for b in blocks:
-            if copy_i:
-                b = re.sub(r"^(TITLE|SCANS)=(.*)$", lambda m: f"{m.group(1)}={m.group(2)}_dup", b, flags=re.M)
-            out.append(b)
-    dst.write_text("\n".join(out))
-    return len(out)
 
 
 def mztab_psms(path: Path) -> list[str]:

@@ -31,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mgf_blocks import read_mgf_spectra, write_doubled_mgf  # bench/ is on sys.path (script dir)
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_MGF = Path("/work/shared/data/peptide_msms/casanovo_sample_preprocessed_spectra.mgf.gz")
 CASANOVO_PY = HERE / ".casanovo-venv" / "bin" / "python"
@@ -39,33 +41,6 @@ CASANOVO_PY = HERE / ".casanovo-venv" / "bin" / "python"
 SCIGEN_EXE = HERE.parent / ".venv" / "bin" / "scigen"
 
 
-def read_mgf_blocks(path: Path) -> list[str]:
-    """The BEGIN IONS … END IONS blocks of an MGF (same reading as casanovo_baseline.read_mgf_spectra)."""
-    blocks, cur = [], None
-    for line in path.read_text().splitlines(keepends=True):
-        if line.startswith("BEGIN IONS"):
-            cur = [line]
-        elif cur is not None:
-            cur.append(line)
-            if line.startswith("END IONS"):
-                blocks.append("".join(cur))
-                cur = None
-    return blocks
-
-
-def write_doubled_mgf(src: Path, dst: Path) -> int:
-    """Every spectrum twice (the copies' TITLE/SCANS get ``_dup``), as casanovo_baseline.write_doubled_mgf."""
-    import re
-
-    blocks = read_mgf_blocks(src)
-    out = []
-    for copy_i in range(2):
-        for b in blocks:
-            if copy_i:
-                b = re.sub(r"^(TITLE|SCANS)=(.*)$", lambda m: f"{m.group(1)}={m.group(2)}_dup", b, flags=re.M)
-            out.append(b)
-    dst.write_text("\n".join(out))
-    return len(out)
 
 
 def build_scigen_checkpoint(args: argparse.Namespace, path: Path) -> dict:
@@ -159,7 +134,7 @@ def sciGen_side(args: argparse.Namespace) -> dict:
     work = (args.scigen_workdir.resolve() if args.scigen_workdir else args.tmpdir / "scigen")
     work.mkdir(parents=True, exist_ok=True)
     mgf = args.mgf_plain
-    n_mgf = len(read_mgf_blocks(mgf))
+    n_mgf = len(read_mgf_spectra(mgf))
     ckpt = work / "scigen_random.pt"
     t = time.perf_counter()
     info = build_scigen_checkpoint(args, ckpt)
