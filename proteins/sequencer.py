@@ -174,7 +174,7 @@ class SequencingRun:
         return self._finish(failed, new)
 
     def _finish(self, failed: list[BadRecord], new: int) -> dict[str, int]:
-        from sciGen.proteins.results import write_mztab
+        from sciGen.proteins.results import write_csv, write_mztab
 
         preds = []
         with open(self.partial, encoding="utf-8") as fh:
@@ -186,7 +186,11 @@ class SequencingRun:
                 aa = [float(a) for a in r["aa_scores"].split(",") if a]
                 preds.append(Prediction(s, r["peptide"], float(r["score"]), aa, r["mass_ok"] == "1"))
         runs = [str(p) for p in self.paths]
-        n = write_mztab([p for p in preds if p.peptide], self.output, ms_runs=runs)
+        found = [p for p in preds if p.peptide]
+        if self.output.suffix.lower() == ".csv":
+            n = write_csv(found, self.output)
+        else:
+            n = write_mztab(found, self.output, ms_runs=runs)
 
         def write_failed(tmp: str) -> None:
             with open(tmp, "w", newline="", encoding="utf-8") as fh:
