@@ -136,6 +136,7 @@ class SequencingRun:
 
     def _done(self) -> dict[tuple[str, int], dict]:
         """Rows already in the partial file (a torn last line from a kill is dropped)."""
+        self.output.parent.mkdir(parents=True, exist_ok=True)
         if not (self.resume and self.partial.is_file()):
             self.partial.unlink(missing_ok=True)
             return {}
