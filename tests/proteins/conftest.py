@@ -76,3 +76,22 @@ def bad_mgf(tmp_path: Path) -> Path:
     p = tmp_path / "mixed.mgf"
     p.write_text(text.rstrip("\n") + "\n" + BAD_BLOCKS.format(peaks=peaks))
     return p
+
+
+@pytest.fixture
+def make_spectra():
+    """``make_spectra(n, path)``: n small synthetic spectra (charges 2, 3, 0 in turn; the second unlabelled)."""
+    import numpy as np
+
+    from sciGen.proteins.spectrum import Spectrum
+
+    def spectra(n: int = 3, path: str = "") -> list[Spectrum]:
+        rng = np.random.default_rng(0)
+        out = []
+        for i in range(n):
+            m = np.sort(rng.uniform(100, 1500, 10 + i))
+            out.append(Spectrum(m, rng.uniform(0, 1e4, m.size), 400.0 + i * 0.123456789, (2, 3, 0)[i % 3],
+                                file=path, index=i, scan=f"F1:{100 + i}", title=f"t{i}",
+                                peptide="PEPC[Carbamidomethyl]IDEK" if i != 1 else None, rt=12.5 + i))
+        return out
+    return spectra

@@ -12,27 +12,17 @@ import pytest
 from sciGen.adapter import BadRecord, ReadError
 from sciGen.proteins.formats import FORMATS, read_mgf, read_mzml, read_mzxml, write_mgf
 from sciGen.proteins.residues import peptide_mass
-from sciGen.proteins.spectrum import Spectrum
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SCIGEN_SHARED", ROOT.parent / "shared"))
 DATA = Path(__file__).parent / "data"
 
 
-def spectra(n: int = 3, path: str = "") -> list[Spectrum]:
-    rng = np.random.default_rng(0)
-    out = []
-    for i in range(n):
-        m = np.sort(rng.uniform(100, 1500, 10 + i))
-        out.append(Spectrum(m, rng.uniform(0, 1e4, m.size), 400.0 + i * 0.123456789, (2, 3, 0)[i % 3],
-                            file=path, index=i, scan=f"F1:{100 + i}", title=f"t{i}",
-                            peptide="PEPC[Carbamidomethyl]IDEK" if i != 1 else None, rt=12.5 + i))
-    return out
 
 
 @pytest.mark.parametrize("name", ["a.mgf", "a.mgf.gz"])
-def test_mgf_roundtrip(tmp_path: Path, name: str) -> None:
-    src = spectra(4)
+def test_mgf_roundtrip(tmp_path: Path, name: str, make_spectra) -> None:
+    src = make_spectra(4)
     assert write_mgf(src, tmp_path / name) == 4
     back = list(read_mgf(tmp_path / name, None))
     assert len(back) == 4 and not list(tmp_path.glob(".tmp-*"))

@@ -3,28 +3,18 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sciGen.adapter import ReadError
 from sciGen.proteins.residues import mz, peptide_mass
 from sciGen.proteins.results import (PSM_COLUMNS, mztab_header, mztab_row, read_mztab, write_csv,
                                      write_mztab)
-from sciGen.proteins.spectrum import Prediction, Spectrum
+from sciGen.proteins.spectrum import Prediction
 
 
-def spectra(n: int, path: str) -> list[Spectrum]:
-    rng = np.random.default_rng(0)
-    out = []
-    for i in range(n):
-        m = np.sort(rng.uniform(100, 1500, 10 + i))
-        out.append(Spectrum(m, rng.uniform(0, 1e4, m.size), 400.0 + i * 0.123456789, (2, 3, 0)[i % 3],
-                            file=path, index=i, scan=f"F1:{100 + i}", title=f"t{i}",
-                            peptide="PEPC[Carbamidomethyl]IDEK" if i != 1 else None, rt=12.5 + i))
-    return out
 
 
-def predictions(tmp_path: Path) -> tuple[list[Prediction], list[str]]:
+def predictions(tmp_path: Path, spectra) -> tuple[list[Prediction], list[str]]:
     runs = [str(tmp_path / "a.mgf"), str(tmp_path / "b b.mgf")]
     sa, sb = spectra(3, runs[0]), spectra(2, runs[1])
     preds = [Prediction(sa[0], "PEPC[Carbamidomethyl]IDEK", 0.93, [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2]),
@@ -34,8 +24,8 @@ def predictions(tmp_path: Path) -> tuple[list[Prediction], list[str]]:
     return preds, runs
 
 
-def test_mztab_roundtrip(tmp_path: Path) -> None:
-    preds, runs = predictions(tmp_path)
+def test_mztab_roundtrip(tmp_path: Path, make_spectra) -> None:
+    preds, runs = predictions(tmp_path, make_spectra)
     out = tmp_path / "out.mztab"
     assert write_mztab(preds, out, ms_runs=runs) == 3
     text = out.read_text()
@@ -58,8 +48,8 @@ def test_mztab_roundtrip(tmp_path: Path) -> None:
     assert rows[2]["retention_time"] == preds[3].spectrum.rt
 
 
-def test_mztab_streaming_equals_whole_file(tmp_path: Path) -> None:
-    preds, runs = predictions(tmp_path)
+def test_mztab_streaming_equals_whole_file(tmp_path: Path, make_spectra) -> None:
+    preds, runs = predictions(tmp_path, make_spectra)
     streamed = tmp_path / "s.mztab"
     with open(streamed, "w") as fh:
         fh.write(mztab_header(runs))
@@ -71,8 +61,8 @@ def test_mztab_streaming_equals_whole_file(tmp_path: Path) -> None:
         mztab_row(0, preds[0], runs[1:])
 
 
-def test_mztab_unknown_charge_and_bad_peptide(tmp_path: Path) -> None:
-    s = spectra(3, str(tmp_path / "a.mgf"))[2]  # charge 0
+def test_mztab_unknown_charge_and_bad_peptide(tmp_path: Path, make_spectra) -> None:
+    s = make_spectra(3, str(tmp_path / "a.mgf"))[2]  # charge 0
     row = mztab_row(0, Prediction(s, "PEPXZ", 0.1, [0.1]), [s.file]).rstrip("\n").split("\t")
     r = dict(zip(PSM_COLUMNS, row[1:]))
     assert r["charge"] == "null" and r["calc_mass_to_charge"] == "null" and r["modifications"] == "null"
@@ -80,8 +70,8 @@ def test_mztab_unknown_charge_and_bad_peptide(tmp_path: Path) -> None:
         read_mztab(tmp_path / "none.mztab")
 
 
-def test_csv(tmp_path: Path) -> None:
-    preds, _ = predictions(tmp_path)
+def test_csv(tmp_path: Path, make_spectra) -> None:
+    preds, _ = predictions(tmp_path, make_spectra)
     assert write_csv(preds, tmp_path / "p.csv") == 4
     rows = list(csv.DictReader(open(tmp_path / "p.csv")))
     assert list(rows[0]) == ["file", "index", "scan", "peptide", "score", "charge", "precursor_mz", "aa_scores"]
