@@ -7,7 +7,6 @@ a FASTA (:mod:`sciGen.proteins.simulator`); real labelled spectra are for valida
 """
 from __future__ import annotations
 
-import gzip
 import re
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,6 @@ from sciGen.proteins.formats import FORMATS
 from sciGen.proteins.residues import (CO, H2O, N_TERM_MODS, NH3, PROTON, RESIDUE_MASS, RESIDUE_TOKENS, PeptideError,
                                       matches_precursor, peptide_mass, tokenize)
 from sciGen.proteins.spectrum import Prediction, Spectrum
-
-
-def _labels(path: Path) -> list[str]:
-    """``SEQ=`` labels of an MGF (plain or gzipped), read as text — for excluding them from training."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt") as fh:
-        return [line.strip()[4:] for line in fh if line.startswith("SEQ=")]
 
 
 # fragment ions whose evidence the decoder weighs, as (c_prefix, c_total, offset, charge):
@@ -123,7 +115,7 @@ class ProteinsAdapter(Adapter):
             from sciGen.proteins.intensity import fit
             model = fit(fit_on)
         peptides = digest(read_fasta(data.train), sim.missed_cleavages, sim.min_length, sim.max_length)
-        banned = {_plain(p) for f in exclude for p in _labels(f)}
+        banned = {_plain(s.peptide) for f in exclude for s in self.read(f, []) if s.peptide}
         kept = [p for p in peptides if not any(b in p.replace("I", "L") or p.replace("I", "L") in b for b in banned)]
         # the validation set uses peptides held out by hash, so it measures generalisation to unseen peptides
         from sciGen.data import holdout_mask

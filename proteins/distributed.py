@@ -26,8 +26,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from sciGen.adapter import BadRecord
-from sciGen.proteins.sequencer import _PARTIAL_COLS, SequencingOptions, SequencingRun, batches, partial_row, \
-    predict_batch
+from sciGen.proteins.sequencer import _PARTIAL_COLS, SequencingOptions, SequencingRun, batches, done_keys, \
+    partial_row, predict_batch
 from sciGen.proteins.spectrum import Spectrum
 
 
@@ -100,14 +100,6 @@ class _Collect(pl.Callback):
             self.fh = None
 
 
-def _done_keys(partial: Path) -> set[tuple[str, int]]:
-    """(file, index) of the complete rows of a partial file, read only (rank 0 has already cleaned it)."""
-    if not partial.is_file():
-        return set()
-    lines = partial.read_text(encoding="utf-8").split("\n")[1:-1]
-    return {(f[0], int(f[1])) for f in (ln.split("\t", 2) for ln in lines)}  # as SequencingRun._done
-
-
 def _sort_partial(run: SequencingRun) -> None:
     """Rewrite ``run.partial`` with its rows in input order: file (as listed), then index."""
     order = {str(Path(p)): k for k, p in enumerate(run.paths)}
@@ -142,7 +134,7 @@ def run_distributed(run: SequencingRun, checkpoint: str | Path | None, devices: 
         model, adapter = load("proteins", checkpoint=checkpoint, device="cpu")
     # rank 0 cleans the partial file (drops a torn line, or removes it without --resume) before the
     # other ranks are launched (inside trainer.predict); they only read it
-    done = collect.done = set(run._done()) if rank0 else _done_keys(run.partial) if run.resume else set()
+    done = collect.done = run._done() if rank0 else done_keys(run.partial) if run.resume else set()
     failed: list[BadRecord] = []
     todo = [c for c in batches(run.paths, model, adapter, run.opts.batch_size, failed)
             if any((s.file, s.index) not in done for s in c)]  # a partly done batch is redone whole

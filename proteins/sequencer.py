@@ -116,6 +116,14 @@ def partial_row(p: Prediction) -> str:
         ",".join(f"{a:.5f}" for a in p.aa_scores), int(p.mass_ok))) + "\n"
 
 
+def done_keys(partial: Path) -> set[tuple[str, int]]:
+    """(file, index) of the complete rows of a partial file (read only; none if it is missing)."""
+    if not partial.is_file():
+        return set()
+    lines = partial.read_text(encoding="utf-8").split("\n")[1:-1]  # header; text after the last newline is torn
+    return {(f[0], int(f[1])) for f in (line.split("\t", 2) for line in lines)}
+
+
 @dataclass
 class SequencingRun:
     """``scigen sequence``: partial rows as batches finish, resume, atomic mzTab and failed.tsv."""
@@ -134,21 +142,15 @@ class SequencingRun:
         stem = self.output.name[: -len(self.output.suffix)] if self.output.suffix else self.output.name
         return self.output.with_name(stem + ".failed.tsv")
 
-    def _done(self) -> dict[tuple[str, int], dict]:
-        """Rows already in the partial file (a torn last line from a kill is dropped)."""
+    def _done(self) -> set[tuple[str, int]]:
+        """(file, index) of the rows already in the partial file; a torn last line from a kill is cut off."""
         self.output.parent.mkdir(parents=True, exist_ok=True)
         if not (self.resume and self.partial.is_file()):
             self.partial.unlink(missing_ok=True)
-            return {}
-        text = self.partial.read_text()
-        lines = text.split("\n")
-        good = lines[:-1]  # the part after the last newline is torn (or empty)
-        self.partial.write_text("".join(line + "\n" for line in good))
-        rows = {}
-        for line in good[1:]:
-            rec = dict(zip(_PARTIAL_COLS, line.split("\t")))
-            rows[(rec["file"], int(rec["index"]))] = rec
-        return rows
+            return set()
+        text = self.partial.read_text(encoding="utf-8")
+        self.partial.write_text(text[: text.rfind("\n") + 1], encoding="utf-8")
+        return done_keys(self.partial)
 
     def run(self, model: Any, adapter: Any, on_batch: Callable[[int, int], None] | None = None) -> dict[str, int]:
         """Sequence everything; returns counts.  ``on_batch(n_done, n_skipped)`` after each batch."""
@@ -203,7 +205,3 @@ class SequencingRun:
         self.partial.unlink(missing_ok=True)
         return {"written": n, "sequenced_now": new, "resumed": len(preds) - new, "failed": len(failed),
                 "empty": sum(not p.peptide for p in preds)}
-
-
-def counts_json(counts: dict[str, int]) -> str:
-    return json.dumps(counts)

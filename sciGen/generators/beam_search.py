@@ -74,8 +74,7 @@ class BeamSearch:
             if t > 0:
                 mass_ok = ((spent[:, None] - targets).abs() <= tol).any(1)
                 wants_stop = logp.argmax(-1) == c.eos_id
-                no_way_on = ~torch.isfinite(logp.clone().index_fill_(1, torch.tensor([c.eos_id], device=dev),
-                                                                     float("-inf"))).any(1)
+                no_way_on = torch.isfinite(logp).sum(1) == torch.isfinite(logp[:, c.eos_id]).long()  # EOS or nothing
                 stop = mass_ok | wants_stop | no_way_on | (t == steps)
                 rows = (alive & torch.isfinite(logp[:, c.eos_id]) & stop).nonzero().flatten()
                 for r in rows.tolist():

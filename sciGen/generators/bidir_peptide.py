@@ -247,6 +247,3 @@ class BidirPeptide(pl.LightningModule):
         res = self.decode_spectra(condition["peaks"], condition["peak_mask"], condition["precursor"],
                                   beam_size=beam_size, **knobs)
         return [Sequence(torch.tensor(r["tokens"], dtype=torch.long)) for r in res[:n]]
-
-    def config_dict(self) -> dict:
-        return asdict(self.cfg)
