@@ -91,7 +91,7 @@ class ProteinsAdapter(Adapter):
         return peptide_metrics(list(zip(preds, reference)))
 
     # ---- training -----------------------------------------------------------------------------------
-    def training_datasets(self, data: Any, vocab: Vocab, model_cfg: Any, seed: int) -> dict[str, Any]:
+    def training_datasets(self, data: Any, vocab: Vocab, model_cfg: Any, seed: int, **_: Any) -> dict[str, Any]:
         """Simulated training stream and a fixed simulated validation set, from ``data.train`` (a FASTA).
 
         ``data.options``: ``simulator`` (SimulatorConfig keys), ``preprocess`` (PreprocessConfig keys),

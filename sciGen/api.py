@@ -68,12 +68,14 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
                 s = adapter.decode(seq)
                 v = adapter.validate(s)
                 if not v.ok:
-                    raise DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq))
+                    e = DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq))
+                    e.structure = s  # kept for --keep-invalid
+                    raise e
                 out.structures.append(s)
             except DecodeError as e:
                 out.invalid.append(e)
-        if on_batch:
-            on_batch(m)
+            if on_batch:
+                on_batch(1)
     return out
 
 

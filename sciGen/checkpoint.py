@@ -21,12 +21,24 @@ class CheckpointError(ValueError):
 
 def save_checkpoint(path: str | Path, *, generator: str, domain: str, config: dict, vocab: dict,
                     state_dict: dict[str, torch.Tensor], meta: dict[str, Any] | None = None,
-                    half: bool = False) -> None:
+                    half: bool = False, extras: dict[str, Any] | None = None) -> None:
+    """``extras``: more plain dicts/tensors to keep with the model (e.g. the tokenizer a generator's
+    tokens come from), stored in half precision too when ``half``."""
     sd = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
           for k, v in state_dict.items()}
     blob = {"format_version": FORMAT_VERSION, "generator": generator, "domain": domain, "config": config,
             "vocab": vocab, "state_dict": sd, "meta": meta or {}}
+    if extras:
+        blob["extras"] = _halve(extras) if half else extras
     atomic_write(path, lambda tmp: torch.save(blob, tmp))
+
+
+def _halve(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.half() if obj.is_floating_point() else obj
+    if isinstance(obj, dict):
+        return {k: _halve(v) for k, v in obj.items()}
+    return obj
 
 
 def load_checkpoint(path: str | Path, *, generator: str | None = None, domain: str | None = None) -> dict:

@@ -48,17 +48,23 @@ def _guard(fn):
 @app.command()
 @_guard
 def generate(
-    domain: str = typer.Argument(..., help="molecules"),
+    domain: str = typer.Argument(..., help="molecules, shapes"),
     n: int = typer.Option(100, "-n", "--num", help="how many samples to draw"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="output file (.smi, .csv, .sdf)"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output",
+                                          help="output file (.smi, .csv, .sdf) or folder (shapes)"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="a sciGen checkpoint (default: shipped)"),
+    generator: Optional[str] = typer.Option(None, "--generator", help="which generator (default: the domain's)"),
+    condition: Optional[str] = typer.Option(None, "--condition", help="shapes: a category, e.g. chair"),
     seed: int = typer.Option(0, "--seed"),
-    batch_size: int = typer.Option(256, "--batch-size"),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     temperature: Optional[float] = typer.Option(None, "--temperature",
                                                 help="default: the checkpoint's recommended value"),
-    top_k: int = typer.Option(0, "--top-k"),
-    top_p: float = typer.Option(1.0, "--top-p"),
-    keep_invalid: bool = typer.Option(False, "--keep-invalid", help="also write invalid draws (as text)"),
+    top_k: Optional[int] = typer.Option(None, "--top-k"),
+    top_p: Optional[float] = typer.Option(None, "--top-p"),
+    cfg_scale: Optional[float] = typer.Option(None, "--cfg-scale", help="shapes: classifier-free guidance"),
+    resolution: int = typer.Option(128, "--resolution", help="shapes: marching-cubes grid"),
+    fmt: str = typer.Option("obj", "--format", help="shapes: obj, stl, ply, off, glb"),
+    keep_invalid: bool = typer.Option(False, "--keep-invalid", help="also write invalid draws"),
     preview: Optional[Path] = typer.Option(None, "--preview", help="PNG picture of the first 16"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 …"),
 ) -> None:
@@ -70,20 +76,32 @@ def generate(
 
     if getattr(adapter_class(domain), "conditional_only", ""):
         _fail(ValueError(f"{domain} structures are generated from inputs: {adapter_class(domain).conditional_only}"))
-    model, adapter = load(domain, checkpoint=checkpoint, device=device)
-    output = output or Path(f"{domain}.smi")
-    adapter.format_for(output, writing=True)
+    model, adapter = load(domain, generator=generator, checkpoint=checkpoint, device=device)
+    output = output or Path(getattr(adapter, "default_output", f"{domain}.smi"))
+    write_kw = {}
+    if hasattr(adapter, "resolution"):
+        adapter.resolution = resolution
+        write_kw["fmt"] = fmt
+    else:
+        adapter.format_for(output, writing=True)
+    knobs = dict(temperature=temperature, top_k=top_k, top_p=top_p, cfg_scale=cfg_scale)
+    if condition is not None:
+        if not hasattr(adapter, "condition_id"):
+            _fail(ValueError(f"--condition is not available for {domain}"))
+        knobs["condition"] = adapter.condition_id(condition)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"sampling {domain}", total=n)
-        res = sample_structures(model, adapter, n, seed=seed, batch_size=batch_size, temperature=temperature,
-                                top_k=top_k, top_p=top_p, on_batch=lambda m: bar.advance(task, m))
-    items = list(res.structures) + ([e.text for e in res.invalid] if keep_invalid else [])
-    written = adapter.write(items, output)
+        res = sample_structures(model, adapter, n, seed=seed, on_batch=lambda m: bar.advance(task, m),
+                                **({"batch_size": batch_size} if batch_size else {}), **knobs)
+    items = list(res.structures)
+    if keep_invalid:
+        items += [e.structure if getattr(e, "structure", None) is not None else e.text for e in res.invalid]
+    written = adapter.write(items, output, **write_kw)
     err.print(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
               f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
               + (" (invalid included)" if keep_invalid else ""))
     if preview is not None and res.structures:
-        adapter.preview(res.structures, preview)
+        adapter.preview(res.structures[:16], preview)
         err.print(f"preview: {preview}")
 
 
@@ -105,7 +123,13 @@ def evaluate(
     from sciGen.registry import adapter_class
 
     adapter = adapter_class(domain)()
-    if hasattr(adapter, "evaluate_results"):
+    if hasattr(adapter, "evaluate_folders"):
+        if reference is None and not generated.is_dir():
+            _fail(ValueError(f"evaluate {domain} needs a folder of meshes (and --reference for distribution metrics)"))
+        with err.status(f"scoring {generated}" + (f" against {reference}" if reference else "")):
+            metrics = adapter.evaluate_folders(generated, reference)
+        title = f"{generated} vs {reference}" if reference else str(generated)
+    elif hasattr(adapter, "evaluate_results"):
         if labels is None:
             _fail(ValueError(f"evaluate {domain} needs --labels (labelled spectra, e.g. an MGF with SEQ= lines)"))
         metrics = adapter.evaluate_results(generated, labels, plot=plot)
@@ -220,19 +244,48 @@ def train_cmd(
 @app.command()
 @_guard
 def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...),
-             limit: int = typer.Option(20, "--limit", help="records to show (0 = all)")) -> None:
-    """Print the token sequence of each record in a file."""
+             limit: int = typer.Option(20, "--limit", help="records to show (0 = all)"),
+             checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="shapes: a VAT checkpoint"),
+             json_out: bool = typer.Option(False, "--json", help="shapes: print JSON"),
+             reconstruction: Optional[Path] = typer.Option(None, "--reconstruction", help="shapes: write it here"),
+             device: str = typer.Option("auto", "--device")) -> None:
+    """Print the token sequence of each record in a file (shapes: token count, bytes and how well the
+    tokens reconstruct the mesh)."""
     from sciGen.adapter import BadRecord
-    from sciGen.registry import adapter_class
+    from sciGen.registry import TOKENIZERS, adapter_class, checkpoints_dir
 
     adapter = adapter_class(domain)()
+    if domain in TOKENIZERS:
+        from sciGen.api import resolve_device
+        from sciGen.train import load_model
+        _, adapter = load_model(checkpoint or checkpoints_dir() / TOKENIZERS[domain], domain=domain,
+                                device=resolve_device(device))
     errors: list[BadRecord] = []
+    done = 0
     for i, s in enumerate(adapter.read(path, errors)):
         if limit and i >= limit:
             break
-        out.print(" ".join(adapter.training_record(s).tokens), highlight=False, soft_wrap=True)
+        done += 1
+        if not hasattr(adapter, "reconstruction"):
+            out.print(" ".join(adapter.training_record(s).tokens), highlight=False, soft_wrap=True)
+            continue
+        if not adapter.validate(s).ok:
+            err.print(f"[yellow]warning:[/yellow] {path}: {'; '.join(adapter.validate(s).reasons)} — tokenized "
+                      "anyway (robust inside test for scoring)", highlight=False)
+        with err.status(f"tokenizing {path}"):
+            r = adapter.reconstruction(s)
+        report = {k: r[k] for k in ("tokens", "bytes", "fscore", "chamfer")}
+        if reconstruction is not None and r["mesh"] is not None:
+            adapter.write([r["mesh"]], reconstruction)
+        if json_out:
+            out.print(json.dumps(report), highlight=False)
+        else:
+            out.print(f"{path}: {report['tokens']} tokens, {report['bytes']} bytes, F-score@0.02 "
+                      f"{report['fscore']:.3f}, Chamfer-L1 {report['chamfer']:.4f}", highlight=False)
     for e in errors:
         err.print(f"skipped {e}", highlight=False)
+    if errors and done == 0:
+        raise typer.Exit(2)
 
 
 @app.command()

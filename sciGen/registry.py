@@ -11,17 +11,23 @@ DOMAINS: dict[str, str] = {
     "molecules": "sciGen.molecules.adapter:MoleculesAdapter",
     "proteins": "sciGen.proteins.adapter:ProteinsAdapter",
     "peptides": "sciGen.proteins.adapter:ProteinsAdapter",  # alias: `scigen evaluate peptides`
+    "shapes": "sciGen.shapes.adapter:ShapesAdapter",
 }
 GENERATORS: dict[str, str] = {
     "unigenx": "sciGen.generators.unigenx:UniGenX",
     "bidir_peptide": "sciGen.generators.bidir_peptide:BidirPeptide",
+    "g3pt": "sciGen.generators.g3pt:G3PT",
+    "vat": "sciGen.tokenizers.vat:VAT",
 }
 # domain → (generator, checkpoint file shipped in sciGen/checkpoints/)
 DEFAULTS: dict[str, tuple[str, str]] = {
     "molecules": ("unigenx", "molecules-unigenx.pt"),
     "proteins": ("bidir_peptide", "proteins-bidir.pt"),
     "peptides": ("bidir_peptide", "proteins-bidir.pt"),
+    "shapes": ("g3pt", "shapes-g3pt.pt"),
 }
+# domain → the shipped tokenizer checkpoint (``scigen tokenize``)
+TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt"}
 
 
 class RegistryError(ValueError):

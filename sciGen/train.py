@@ -163,7 +163,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
 
 
 def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab: Vocab, loader, val_loader,
-                  output: Path, resume: bool, console: Console, t0: float, data_meta: dict[str, Any]) -> Path:
+                  output: Path, resume: bool, console: Console, t0: float, data_meta: dict[str, Any],
+                  extras: dict[str, Any] | None = None) -> Path:
     tc = cfg.trainer
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
@@ -178,7 +179,8 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
                 "train_config": raw, "final_metrics": metrics, "torch": str(torch.__version__),
                 "devices": tc.devices, "accelerator": str(trainer.accelerator.__class__.__name__)}
         save_checkpoint(path, generator=cfg.generator, domain=cfg.domain, config=asdict(model.cfg),
-                        vocab=vocab.to_dict(), state_dict=model.state_dict(), meta=meta, half=tc.half_export)
+                        vocab=vocab.to_dict(), state_dict=model.state_dict(), meta=meta, half=tc.half_export,
+                        extras=extras)
         atomic_write_text(output / "train_meta.json", json.dumps(meta, indent=2, default=str))
         console.print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) after {trainer.global_step} steps, "
                       f"{wall:.0f} s")
@@ -187,20 +189,27 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
 
 def _train_streamed(cfg: TrainConfig, raw: dict, adapter: Any, output: Path, resume: bool, console: Console,
                     t0: float) -> Path:
-    """Training on data the adapter streams (e.g. simulated on the fly) rather than a record list."""
+    """Training on data the adapter prepares itself (simulated on the fly, sampled from meshes, or
+    tokenized by a learned tokenizer) rather than a record list.  The adapter may return the vocabulary
+    and model fields it derived from the data, and ``extras`` to store in the checkpoint."""
     tc = cfg.trainer
     vocab = adapter.default_vocab()
-    model = build_model(cfg, vocab, adapter.model_fields(vocab))
-    with console.status(f"preparing {cfg.domain} training data from {cfg.data.train}"):
-        ds = adapter.training_datasets(cfg.data, vocab, cfg.model, tc.seed)
+    console.print(f"preparing {cfg.domain} training data from {cfg.data.train}")
+    ds = adapter.training_datasets(cfg.data, vocab, cfg.model, tc.seed, generator=cfg.generator)
+    vocab = ds.get("vocab", vocab)
+    fields = ds.get("fields")
+    model = build_model(cfg, vocab, adapter.model_fields(vocab) if fields is None else fields)
     rank0 = int(os.environ.get("LOCAL_RANK", "0")) == 0
     if rank0:
         console.print(", ".join(f"{k} {v}" for k, v in ds["info"].items()))
         atomic_write_text(output / "holdout.txt", "".join(k + "\n" for k in ds["holdout_keys"]))
+    shuffle = not isinstance(ds["train"], torch.utils.data.IterableDataset)
     loader = torch.utils.data.DataLoader(ds["train"], batch_size=tc.batch_size, collate_fn=ds["collate"],
-                                         num_workers=tc.num_workers, persistent_workers=tc.num_workers > 0)
+                                         shuffle=shuffle, drop_last=shuffle, num_workers=tc.num_workers,
+                                         persistent_workers=tc.num_workers > 0)
     val_loader = torch.utils.data.DataLoader(ds["val"], batch_size=tc.batch_size, collate_fn=ds["collate"])
-    return _fit_and_save(cfg, raw, model, vocab, loader, val_loader, output, resume, console, t0, ds["info"])
+    return _fit_and_save(cfg, raw, model, vocab, loader, val_loader, output, resume, console, t0, ds["info"],
+                         ds.get("extras"))
 
 
 def load_model(path: str | Path, domain: str | None = None, device: str | torch.device = "cpu"):
@@ -211,5 +220,9 @@ def load_model(path: str | Path, domain: str | None = None, device: str | torch.
     model.load_state_dict(blob["state_dict"])
     model.to(device).eval()
     adapter = registry.adapter_class(blob["domain"])(Vocab.from_dict(blob["vocab"]))
+    if hasattr(adapter, "load_extras"):
+        adapter.load_extras(blob.get("extras", {}), device)
+        if getattr(adapter, "tokenizer", "") is None and hasattr(model, "bytes_per_shape"):
+            adapter.tokenizer = model  # the checkpoint is the tokenizer itself
     model.meta = blob.get("meta", {})
     return model, adapter

@@ -1,0 +1,87 @@
+"""Point-cloud and token-set encoders: Fourier features of coordinates, cross-attention from a set of
+learned queries to point features (Perceiver, Jaegle et al. 2021; 3DShape2VecSet, Zhang et al. 2023;
+VAT's in-context transformer), and full (non-causal) self-attention over a token set.
+
+block → stack.  Shapes: points (B, N, 3|6), queries (B, L, D).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sciGen.nn.transformer import Block, TransformerConfig
+
+
+class FourierFeatures(nn.Module):
+    """xyz (..., 3) in about [-1, 1] → (..., 3 + 6·n_freqs): [x, sin(2^k π x), cos(2^k π x)]."""
+
+    def __init__(self, n_freqs: int = 8) -> None:
+        super().__init__()
+        self.register_buffer("freq", (2.0 ** torch.arange(n_freqs)) * math.pi, persistent=False)
+
+    @property
+    def out_dim(self) -> int:
+        return 3 + 6 * len(self.freq)
+
+    def forward(self, xyz: torch.Tensor) -> torch.Tensor:
+        phase = (xyz.unsqueeze(-1) * self.freq).flatten(-2)
+        return torch.cat([xyz, phase.sin(), phase.cos()], -1)
+
+
+class CrossAttentionBlock(nn.Module):
+    """q + Attn(LN q, LN kv); q + MLP(LN q) — queries (B, L, D) read a context (B, N, D)."""
+
+    def __init__(self, d: int, n_heads: int, d_ff: int) -> None:
+        super().__init__()
+        self.h = n_heads
+        self.ln_q, self.ln_kv, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d), nn.LayerNorm(d)
+        self.q, self.kv, self.proj = nn.Linear(d, d), nn.Linear(d, 2 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, d_ff), nn.GELU(approximate="tanh"), nn.Linear(d_ff, d))
+
+    def forward(self, q: torch.Tensor, ctx: torch.Tensor, ctx_mask: torch.Tensor | None = None) -> torch.Tensor:
+        B, L, D = q.shape
+        N = ctx.shape[1]
+        qh = self.q(self.ln_q(q)).view(B, L, self.h, -1).transpose(1, 2)
+        k, v = self.kv(self.ln_kv(ctx)).view(B, N, 2, self.h, -1).permute(2, 0, 3, 1, 4)
+        m = None if ctx_mask is None else ctx_mask[:, None, None, :]
+        y = F.scaled_dot_product_attention(qh, k, v, attn_mask=m)
+        q = q + self.proj(y.transpose(1, 2).reshape(B, L, D))
+        return q + self.mlp(self.ln2(q))
+
+
+class SetTransformer(nn.Module):
+    """Pre-norm self-attention blocks with full attention over a token set (B, L, D) → (B, L, D)."""
+
+    def __init__(self, d: int, n_heads: int, d_ff: int, n_layers: int) -> None:
+        super().__init__()
+        cfg = TransformerConfig(d_model=d, n_layers=n_layers, n_heads=n_heads, d_ff=d_ff)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(n_layers))
+        self.ln_f = nn.LayerNorm(d)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        full = torch.ones(1, 1, x.shape[1], x.shape[1], dtype=torch.bool, device=x.device)
+        for blk in self.blocks:
+            x = blk(x, attn_mask=full)
+        return self.ln_f(x)
+
+
+class PointQueryEncoder(nn.Module):
+    """Oriented point cloud (B, N, 6) [xyz, normal] → L latent tokens (B, L, D): learned queries
+    cross-attend to per-point features, then self-attention over the queries."""
+
+    def __init__(self, d: int, n_heads: int, d_ff: int, n_layers: int, n_queries: int, n_freqs: int = 8) -> None:
+        super().__init__()
+        self.fourier = FourierFeatures(n_freqs)
+        self.point_proj = nn.Sequential(nn.Linear(self.fourier.out_dim + 3, d), nn.GELU(approximate="tanh"),
+                                        nn.Linear(d, d))
+        self.queries = nn.Parameter(torch.randn(n_queries, d) * 0.02)
+        self.cross = CrossAttentionBlock(d, n_heads, d_ff)
+        self.body = SetTransformer(d, n_heads, d_ff, n_layers)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        feats = self.point_proj(torch.cat([self.fourier(points[..., :3]), points[..., 3:6]], -1))
+        q = self.queries.unsqueeze(0).expand(points.shape[0], -1, -1)
+        return self.body(self.cross(q, feats))

@@ -1,0 +1,148 @@
+"""VAT: the variational tokenizer for 3D shapes.
+
+Zhang et al. 2024, "Towards Scalable and Efficient 3D Tokenization" / G3PT (Zhang et al. 2024, "G3PT:
+Unleash the Power of Autoregressive Modeling in 3D Generation via Cross-scale Querying Transformer").
+An oriented point cloud is compressed by an in-context transformer (learned query tokens cross-attending
+to point features) into L latent tokens, each a Gaussian (mean, log-variance; KL-regularised).  The
+sampled latents are quantized by multi-scale residual quantization with one shared codebook, the token
+count growing per scale (e.g. 1, 4, 16, 64, 171 = 256 one-byte tokens).  A transformer and a triplane
+decoder turn the quantized tokens into an occupancy field.
+
+Two verbs: ``encode(points (B, N, 6)) -> (indices (B, T), aux)`` and ``decode(indices) -> planes``
+(then ``occupancy(planes, xyz) -> logits``).  Bytes per shape: T · ⌈log2 K / 8⌉ for codebook size K.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import pytorch_lightning as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sciGen.config import from_dict
+from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.nn.point_encoder import PointQueryEncoder, SetTransformer
+from sciGen.nn.quantize import MultiScaleResidualQuantizer
+from sciGen.nn.triplane import TriplaneDecoder
+
+
+@dataclass
+class VATConfig:
+    d_model: int = 128
+    n_heads: int = 4
+    d_ff: int = 256
+    enc_layers: int = 2
+    dec_layers: int = 2
+    n_latents: int = 256
+    latent_dim: int = 16
+    scales: list[int] = field(default_factory=lambda: [1, 4, 16, 64, 171])
+    codebook_size: int = 256
+    ema_decay: float = 0.99
+    plane_base: int = 16
+    plane_up: int = 2
+    plane_channels: int = 32
+    mlp_hidden: int = 64
+    n_freqs: int = 8
+    kl_weight: float = 1e-4
+    commit_weight: float = 0.25
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+class VAT(pl.LightningModule):
+    """Trains on dict batches: ``surface`` (B, N, 6) points + normals, ``queries`` (B, M, 3),
+    ``occ`` (B, M) float 0/1 inside labels."""
+
+    def __init__(self, config: VATConfig | dict) -> None:
+        super().__init__()
+        cfg = config if isinstance(config, VATConfig) else from_dict(VATConfig, config)
+        if sum(cfg.scales) < 1 or max(cfg.scales) > cfg.n_latents:
+            raise ValueError(f"VAT scales {cfg.scales} must be positive and at most n_latents {cfg.n_latents}")
+        self.cfg = cfg
+        self.save_hyperparameters({"config": asdict(cfg)})
+        d = cfg.d_model
+        self.encoder = PointQueryEncoder(d, cfg.n_heads, cfg.d_ff, cfg.enc_layers, cfg.n_latents, cfg.n_freqs)
+        self.to_gauss = nn.Linear(d, 2 * cfg.latent_dim)
+        self.quantizer = MultiScaleResidualQuantizer(cfg.scales, cfg.n_latents, cfg.latent_dim, cfg.codebook_size,
+                                                     cfg.ema_decay)
+        self.from_latent = nn.Linear(cfg.latent_dim, d)
+        self.latent_pos = nn.Parameter(torch.randn(cfg.n_latents, d) * 0.02)
+        self.decoder = SetTransformer(d, cfg.n_heads, cfg.d_ff, cfg.dec_layers)
+        self.triplane = TriplaneDecoder(d, cfg.n_heads, cfg.d_ff, cfg.plane_base, cfg.plane_up, cfg.plane_channels,
+                                        cfg.mlp_hidden)
+
+    # ---- the two verbs ------------------------------------------------------------------------------
+    @property
+    def codebook_size(self) -> int:
+        return self.cfg.codebook_size
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(self.cfg.scales)
+
+    @property
+    def bytes_per_shape(self) -> int:
+        return self.n_tokens * math.ceil(math.log2(self.codebook_size) / 8)
+
+    def levels(self) -> torch.Tensor:
+        """(T,) scale index of each token."""
+        return self.quantizer.levels()
+
+    def gaussian(self, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """points (B, N, 6) → mean, log-variance (B, L, latent_dim)."""
+        mu, logvar = self.to_gauss(self.encoder(points)).chunk(2, -1)
+        return mu, logvar.clamp(-12, 6)
+
+    @torch.no_grad()
+    def encode(self, points: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """points (B, N, 6) → token indices (B, T) coarse-to-fine (the Gaussian means are quantized)."""
+        mu, _ = self.gaussian(points)
+        return self.quantizer.encode(mu)
+
+    def decode(self, indices: torch.Tensor) -> torch.Tensor:
+        """indices (B, T) → triplanes (B, 3, C, R, R)."""
+        return self._planes(self.quantizer.decode(indices))
+
+    def occupancy(self, planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        """planes (B, 3, C, R, R), points (B, M, 3) → occupancy logits (B, M)."""
+        return self.triplane.query(planes, points)
+
+    def _planes(self, latents: torch.Tensor) -> torch.Tensor:
+        h = self.decoder(self.from_latent(latents) + self.latent_pos)
+        return self.triplane.planes(h)
+
+    # ---- training -----------------------------------------------------------------------------------
+    def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        mu, logvar = self.gaussian(batch["surface"])
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp() if self.training else mu
+        idx, aux = self.quantizer.encode(z)
+        zq = z + (aux["recon"] - z).detach()
+        logits = self.occupancy(self._planes(zq), batch["queries"])
+        bce = F.binary_cross_entropy_with_logits(logits, batch["occ"])
+        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean()
+        c = self.cfg
+        loss = bce + c.kl_weight * kl + c.commit_weight * aux["commit"]
+        pred = logits > 0
+        inside = batch["occ"] > 0.5
+        iou = ((pred & inside).sum(1).float() / (pred | inside).sum(1).clamp(min=1).float()).mean()
+        usage = torch.bincount(idx.flatten(), minlength=self.codebook_size).float()
+        p = usage / usage.sum()
+        perplexity = torch.exp(-(p * (p + 1e-10).log()).sum())
+        return {"loss": loss, "bce": bce, "kl": kl, "commit": aux["commit"], "iou": iou, "perplexity": perplexity}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        out = self.losses(batch)
+        B = batch["surface"].shape[0]
+        self.log_dict({f"train/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=B)
+        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
+        self.log("iou", out["iou"], prog_bar=True, batch_size=B, logger=False)
+        return out["loss"]
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        out = self.losses(batch)
+        self.log_dict({f"val/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=batch["surface"].shape[0],
+                      sync_dist=True)
+
+    def configure_optimizers(self):
+        return configure_adamw(self, self.cfg.optim)

@@ -1,0 +1,223 @@
+"""The shapes adapter: triangle meshes ↔ VAT token sequences, validation, metrics and previews.
+
+Structures are :class:`trimesh.Trimesh` in the normalised frame [-1, 1]³ (shapes are scaled into
+[-0.9, 0.9]³).  A Sequence is ``[condition, code tokens …]`` with ``level`` = 0 for the condition and
+scale index + 1 for each code (VAT's coarse-to-fine order).  Encoding and decoding need a VAT tokenizer:
+loaded from a VAT checkpoint, or embedded in a generator's checkpoint (G3PT keeps its VAT with it, so
+the two can never be mismatched).
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import trimesh
+
+from sciGen.adapter import Adapter, DecodeError, ReadError, TrainingRecord, Validity
+from sciGen.data import SPECIALS, Sequence, Vocab
+from sciGen.shapes.formats import FORMATS, write_folder
+from sciGen.shapes.geometry import Scene, evaluate_grid, extract_mesh, normalize, sample_surface
+
+UNCOND = "<uncond>"
+
+
+def code_vocab(categories: list[str], codebook_size: int) -> Vocab:
+    """Specials, the unconditional token, one ``<category>`` token each, then ``c0 … c{K-1}``."""
+    return Vocab(list(SPECIALS) + [UNCOND] + [f"<{c}>" for c in categories] + [f"c{k}" for k in range(codebook_size)])
+
+
+class ShapesAdapter(Adapter):
+    domain = "shapes"
+    formats = FORMATS
+    default_output = "shapes"  # a folder: one mesh file per shape
+
+    def __init__(self, vocab: Vocab | None = None) -> None:
+        super().__init__(vocab or self.default_vocab())
+        self.tokenizer: Any = None  # a VAT
+        self.resolution = 128  # marching-cubes grid for decode
+        self.n_points = 2048  # surface points the tokenizer reads
+
+    # ---- vocabulary ---------------------------------------------------------------------------------
+    @staticmethod
+    def default_vocab() -> Vocab:
+        return code_vocab([], 256)
+
+    @property
+    def categories(self) -> list[str]:
+        return [t[1:-1] for t in self._vocab().tokens if t.startswith("<") and t not in SPECIALS and t != UNCOND]
+
+    def condition_id(self, name: str | None) -> int:
+        """Vocabulary id of a category name (None or '' → unconditional); unknown names are a clear error."""
+        if not name:
+            return self._vocab().index[UNCOND]
+        tok = f"<{name}>"
+        if tok not in self._vocab().index:
+            raise ReadError(f"unknown shape category {name!r} (this model knows: {', '.join(self.categories) or 'none'})")
+        return self._vocab().index[tok]
+
+    def code_offset(self) -> int:
+        return self._vocab().index["c0"]
+
+    # ---- tokenizer ----------------------------------------------------------------------------------
+    def load_extras(self, extras: dict, device: str | torch.device = "cpu") -> None:
+        """Attach the VAT embedded in a generator checkpoint."""
+        tok = extras.get("tokenizer")
+        if tok is None:
+            return
+        from sciGen.tokenizers.vat import VAT
+        vat = VAT(tok["config"])
+        vat.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tok["state_dict"].items()})
+        self.tokenizer = vat.to(device).eval()
+
+    def _tok(self) -> Any:
+        if self.tokenizer is None:
+            raise ValueError("the shapes adapter has no VAT tokenizer (load a VAT or G3PT checkpoint)")
+        return self.tokenizer
+
+    def surface_points(self, mesh: trimesh.Trimesh, seed: int = 0) -> torch.Tensor:
+        """(n_points, 6) points + normals of the normalised mesh, as the tokenizer reads them."""
+        pts, nrm = sample_surface(mesh, self.n_points, np.random.default_rng(seed))
+        return torch.from_numpy(np.concatenate([pts, nrm], 1))
+
+    def encode(self, structure: trimesh.Trimesh, category: str | None = None) -> Sequence:
+        """Mesh (normalised here) → Sequence [condition, T codes] with levels."""
+        vat = self._tok()
+        pts = self.surface_points(normalize(structure)).to(vat.device)
+        idx, _ = vat.encode(pts[None])
+        level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
+        return Sequence(torch.cat([torch.tensor([self.condition_id(category)]), idx[0].cpu() + self.code_offset()]),
+                        level=level)
+
+    def training_record(self, structure: trimesh.Trimesh) -> TrainingRecord:
+        seq = self.encode(structure)
+        return TrainingRecord(str(structure.metadata.get("name", "")), self._vocab().decode(seq.tokens.tolist()))
+
+    def occupancy_field(self, codes: torch.Tensor, resolution: int | None = None) -> np.ndarray:
+        """codes (T,) → occupancy logits on the decode grid (R, R, R)."""
+        vat = self._tok()
+        planes = vat.decode(codes[None].to(vat.device))
+        with torch.no_grad():
+            return evaluate_grid(lambda p: vat.occupancy(planes, torch.from_numpy(p).to(vat.device)[None])[0].cpu().numpy(),
+                                 resolution or self.resolution)
+
+    def decode(self, seq: Sequence) -> trimesh.Trimesh:
+        codes = seq.tokens[1:] - self.code_offset() if len(seq) == self._tok().n_tokens + 1 else seq.tokens - self.code_offset()
+        K = self._tok().codebook_size
+        if len(codes) != self._tok().n_tokens or (codes < 0).any() or (codes >= K).any():
+            raise DecodeError(f"expected {self._tok().n_tokens} code tokens in [0, {K})")
+        with torch.no_grad():
+            field = self.occupancy_field(codes)
+        try:
+            return extract_mesh(field, level=0.0)
+        except ValueError as e:
+            raise DecodeError(str(e)) from None
+
+    def decode_text(self, seq: Sequence) -> str:
+        return " ".join(self._vocab().decode(seq.tokens.tolist()))
+
+    # ---- checks, metrics, pictures ------------------------------------------------------------------
+    def validate(self, structure: trimesh.Trimesh) -> Validity:
+        from sciGen.shapes.validate import validate
+        return validate(structure)
+
+    def metrics(self, generated: list[trimesh.Trimesh], reference: list[trimesh.Trimesh], n_points: int = 2048,
+                seed: int = 0, **kw: Any) -> dict[str, float]:
+        """Watertight fraction and MMD-CD / COV-CD / 1-NNA-CD (PointFlow protocol) against ``reference``."""
+        from sciGen.shapes.metrics import distribution_metrics
+        rng = np.random.default_rng(seed)
+        out = {"watertight": float(np.mean([self.validate(m).ok for m in generated])) if generated else 0.0}
+        if generated and reference:
+            gen = [sample_surface(m, n_points, rng)[0] for m in generated]
+            ref = [sample_surface(m, n_points, rng)[0] for m in reference]
+            out.update(distribution_metrics(gen, ref))
+        return out
+
+    def reconstruction(self, mesh: trimesh.Trimesh, n_points: int = 100_000) -> dict[str, Any]:
+        """Tokenize one mesh and score its reconstruction: tokens, bytes, fscore@0.02, chamfer (and the mesh).
+        Non-watertight input is tokenized anyway; its inside test for the metrics is robust (ray voting)."""
+        from sciGen.shapes.metrics import paired_metrics
+        ref = normalize(mesh)
+        seq = self.encode(ref)
+        try:
+            rec = self.decode(seq)
+        except DecodeError as e:
+            return {"tokens": self._tok().n_tokens, "bytes": self._tok().bytes_per_shape, "fscore": 0.0,
+                    "chamfer": float("nan"), "error": e.reason, "mesh": None, "sequence": seq}
+        m = paired_metrics(rec, ref, n=n_points)
+        return {"tokens": self._tok().n_tokens, "bytes": self._tok().bytes_per_shape, "fscore": m["fscore"],
+                "chamfer": m["chamfer"], "normal_consistency": m["normal_consistency"], "mesh": rec, "sequence": seq}
+
+    def evaluate_folders(self, generated: str | Path, reference: str | Path | None = None, **kw: Any
+                         ) -> dict[str, float]:
+        """``scigen evaluate shapes``: watertight fraction, PointFlow metrics against ``reference`` and,
+        for files paired by name, reconstruction chamfer / fscore.  See :func:`sciGen.shapes.metrics.evaluate_folders`."""
+        from sciGen.shapes.metrics import evaluate_folders
+        return evaluate_folders(generated, reference, **kw)
+
+    def preview(self, structures: list[trimesh.Trimesh], path: str | Path, labels: list[str] | None = None,
+                rows: list[str] | None = None) -> None:
+        from sciGen.shapes.preview import render_grid
+        render_grid(structures, path, labels=labels, rows=rows)
+
+    def write(self, structures: Any, path: str | Path, fmt: str = "obj") -> int:
+        """One mesh file, or a folder of ``NNNNNN.<fmt>`` files when ``path`` has no mesh suffix."""
+        path = Path(path)
+        if any(f.matches(path) for f in FORMATS):
+            return super().write(structures, path)
+        return len(write_folder([s for s in structures if isinstance(s, trimesh.Trimesh)], path, fmt=fmt))
+
+    # ---- training -----------------------------------------------------------------------------------
+    def training_datasets(self, data: Any, vocab: Vocab, model_cfg: dict, seed: int, generator: str = "",
+                          console: Any = None) -> dict[str, Any]:
+        """VAT: occupancy samples of the shapes.  G3PT: the shapes tokenized by the VAT named in
+        ``data.options.tokenizer`` (a checkpoint path, or ``default`` for the shipped one)."""
+        from sciGen.config import from_dict
+        from sciGen.data import holdout_mask
+        from sciGen.shapes.dataset import OccupancyDataset, ShapeDataConfig, build_cache, collate_dicts
+
+        opts = dict(data.options)
+        tokenizer = opts.pop("tokenizer", None)
+        views = int(opts.pop("views", 1))
+        dcfg = from_dict(ShapeDataConfig, opts, "data.options")
+        cache = build_cache(data.train, dcfg, console)
+        keys = [str(k) for k in cache["keys"]]
+        hold = holdout_mask(keys, data.holdout_fraction, data.holdout_salt)
+        tr, va = np.flatnonzero(~hold), np.flatnonzero(hold)
+        info = {"n_shapes": len(keys), "n_train": len(tr), "n_holdout": len(va), "n_skipped": len(cache["errors"]),
+                "cache": cache["path"]}
+        cats = sorted({str(c) for c in cache["categories"] if str(c)})
+        if generator == "vat":
+            return {"train": OccupancyDataset(cache, tr), "val": OccupancyDataset(cache, va, fixed=True),
+                    "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va],
+                    "vocab": code_vocab(cats, int(model_cfg.get("codebook_size", 256))), "fields": {}}
+        if generator != "g3pt":
+            raise ReadError(f"the shapes domain trains vat or g3pt, not {generator!r}")
+        from sciGen.checkpoint import load_checkpoint
+        from sciGen.registry import checkpoints_dir
+        from sciGen.shapes.tokens import tokenize_cache
+        path = checkpoints_dir() / "shapes-vat.pt" if tokenizer in (None, "default") else Path(tokenizer)
+        blob = load_checkpoint(path, generator="vat", domain="shapes")
+        self.load_extras({"tokenizer": blob})
+        vat = self.tokenizer
+        vocab = code_vocab(cats, vat.codebook_size)
+        self.vocab = vocab
+        codes = tokenize_cache(vat, cache, views, console)  # (views, S, T)
+        cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
+        level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
+
+        def seqs(idx: np.ndarray, vs: range) -> list[Sequence]:
+            off = vocab.index["c0"]
+            return [Sequence(torch.cat([torch.tensor([int(cond[i])]), torch.from_numpy(codes[v, i]).long() + off]),
+                             level=level) for v in vs for i in idx]
+
+        from sciGen.data import collate
+        fields = {"vocab_size": len(vocab), "code_offset": vocab.index["c0"], "codebook_size": vat.codebook_size,
+                  "scales": list(vat.cfg.scales), "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
+                  "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
+        extras = {"tokenizer": {"generator": "vat", "config": blob["config"], "state_dict": blob["state_dict"]}}
+        return {"train": seqs(tr, range(views)), "val": seqs(va, range(1)), "collate": lambda s: collate(s, vocab.pad_id),
+                "info": info | {"views": views, "tokenizer": str(path)}, "holdout_keys": [keys[i] for i in va],
+                "vocab": vocab, "fields": fields, "extras": extras}

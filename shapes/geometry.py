@@ -1,0 +1,140 @@
+"""Mesh geometry for the shapes adapter: normalisation, surface sampling, inside/outside and signed
+distance queries (open3d ``RaycastingScene``), and mesh extraction from an occupancy grid
+(scikit-image marching cubes, then clean-up).
+
+All meshes are :class:`trimesh.Trimesh`; the working frame is the cube [-1, 1]³.
+"""
+from __future__ import annotations
+
+import ctypes
+from functools import lru_cache
+from typing import Any, Callable
+
+import numpy as np
+import trimesh
+
+
+@lru_cache(maxsize=1)
+def load_open3d() -> Any:
+    """Import open3d.  Its wheel links ``libusb-1.0.so.0``; the ``libusb-package`` wheel ships one,
+    loaded globally first so no system package is needed."""
+    try:
+        import open3d  # noqa: F401 - system libusb present
+    except ImportError:
+        import libusb_package
+
+        ctypes.CDLL(str(libusb_package.get_library_path()), mode=ctypes.RTLD_GLOBAL)
+    import open3d
+    return open3d
+
+
+def normalize(mesh: trimesh.Trimesh, half_extent: float = 0.9) -> trimesh.Trimesh:
+    """A copy centred on its bounding-box centre, the longest side scaled to ``2 · half_extent``."""
+    if len(mesh.vertices) == 0:
+        raise ValueError("empty mesh")
+    lo, hi = mesh.bounds
+    size = float((hi - lo).max())
+    if not np.isfinite(size) or size <= 0:
+        raise ValueError("degenerate mesh: zero or non-finite extent")
+    out = mesh.copy()
+    out.apply_translation(-(lo + hi) / 2)
+    out.apply_scale(2 * half_extent / size)
+    return out
+
+
+def sample_surface(mesh: trimesh.Trimesh, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` points uniform on the surface (area-weighted) and their face normals: (n, 3), (n, 3) float32."""
+    areas = mesh.area_faces
+    total = areas.sum()
+    if not total > 0:
+        raise ValueError("mesh has no surface area")
+    face = rng.choice(len(areas), size=n, p=areas / total)
+    u, v = rng.random((2, n))
+    flip = u + v > 1
+    u[flip], v[flip] = 1 - u[flip], 1 - v[flip]
+    tri = mesh.triangles[face]
+    pts = tri[:, 0] + u[:, None] * (tri[:, 1] - tri[:, 0]) + v[:, None] * (tri[:, 2] - tri[:, 0])
+    return pts.astype(np.float32), mesh.face_normals[face].astype(np.float32)
+
+
+class Scene:
+    """Ray-casting queries against one mesh (open3d ``RaycastingScene``), built once, queried often."""
+
+    def __init__(self, mesh: trimesh.Trimesh) -> None:
+        o3d = load_open3d()
+        self.scene = o3d.t.geometry.RaycastingScene()
+        self.scene.add_triangles(o3d.core.Tensor(np.ascontiguousarray(mesh.vertices, np.float32)),
+                                 o3d.core.Tensor(np.ascontiguousarray(mesh.faces, np.uint32)))
+        self._o3d = o3d
+
+    def occupancy(self, points: np.ndarray, robust: bool = False) -> np.ndarray:
+        """(M, 3) → (M,) bool inside.  ``robust`` votes over several ray directions, which keeps the
+        inside test sensible on meshes with holes (non-watertight input)."""
+        q = self._o3d.core.Tensor(np.ascontiguousarray(points, np.float32))
+        occ = self.scene.compute_occupancy(q, nsamples=9 if robust else 1)
+        return occ.numpy().astype(bool)
+
+    def signed_distance(self, points: np.ndarray, robust: bool = False) -> np.ndarray:
+        """(M, 3) → (M,) float32 distance to the surface, negative inside."""
+        q = self._o3d.core.Tensor(np.ascontiguousarray(points, np.float32))
+        if not robust:
+            return self.scene.compute_signed_distance(q).numpy()
+        d = self.scene.compute_distance(q).numpy()
+        return np.where(self.occupancy(points, robust=True), -d, d)
+
+    def distance(self, points: np.ndarray) -> np.ndarray:
+        """(M, 3) → (M,) unsigned distance to the surface."""
+        return self.scene.compute_distance(self._o3d.core.Tensor(np.ascontiguousarray(points, np.float32))).numpy()
+
+
+def occupancy(mesh: trimesh.Trimesh, points: np.ndarray, robust: bool = False) -> np.ndarray:
+    """Inside test of ``points`` (M, 3) against ``mesh`` → (M,) bool.  See :meth:`Scene.occupancy`."""
+    return Scene(mesh).occupancy(points, robust)
+
+
+def signed_distance(mesh: trimesh.Trimesh, points: np.ndarray, robust: bool = False) -> np.ndarray:
+    """Signed distance of ``points`` (M, 3) to ``mesh`` (negative inside) → (M,) float32."""
+    return Scene(mesh).signed_distance(points, robust)
+
+
+def grid_points(resolution: int, bound: float = 1.0) -> np.ndarray:
+    """The (R³, 3) float32 vertices of a regular grid over [-bound, bound]³, x slowest (``ij`` order)."""
+    ax = np.linspace(-bound, bound, resolution, dtype=np.float32)
+    return np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+
+
+def evaluate_grid(fn: Callable[[np.ndarray], np.ndarray], resolution: int, bound: float = 1.0,
+                  chunk: int = 262_144) -> np.ndarray:
+    """``fn`` (M, 3) → (M,) evaluated on the grid, in chunks → (R, R, R) float32."""
+    pts = grid_points(resolution, bound)
+    out = np.concatenate([np.asarray(fn(pts[i:i + chunk]), np.float32) for i in range(0, len(pts), chunk)])
+    return out.reshape(resolution, resolution, resolution)
+
+
+def extract_mesh(field: np.ndarray, level: float = 0.0, bound: float = 1.0, keep_largest: bool = True
+                 ) -> trimesh.Trimesh:
+    """Marching cubes (scikit-image) on ``field`` (R, R, R) sampled on the grid of :func:`grid_points`,
+    with ``field > level`` inside, then clean-up: merge vertices, drop degenerate faces, keep the largest
+    connected component, fix winding so normals point outwards.  Raises ``ValueError`` if no surface."""
+    from skimage.measure import marching_cubes
+
+    R = field.shape[0]
+    if not (field.min() < level < field.max()):
+        raise ValueError(f"no surface: the field never crosses level {level}")
+    # pad so shapes touching the domain boundary still close up
+    padded = np.pad(field, 1, mode="constant", constant_values=min(float(field.min()), level - 1.0))
+    verts, faces, _, _ = marching_cubes(padded, level=level)
+    spacing = 2 * bound / (R - 1)
+    verts = (verts - 1) * spacing - bound
+    # scikit-image orients faces for "inside = below level"; ours is inside = above, so flip
+    mesh = trimesh.Trimesh(verts, faces[:, ::-1], process=True)
+    mesh.update_faces(mesh.nondegenerate_faces())
+    mesh.remove_unreferenced_vertices()
+    if keep_largest:
+        parts = mesh.split(only_watertight=False)
+        if len(parts) > 1:
+            mesh = max(parts, key=lambda m: (len(m.faces), m.area))
+    trimesh.repair.fix_winding(mesh)
+    if mesh.is_watertight and mesh.volume < 0:
+        mesh.invert()
+    return mesh
