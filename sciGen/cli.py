@@ -274,14 +274,16 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
                       "anyway (robust inside test for scoring)", highlight=False)
         with err.status(f"tokenizing {path}"):
             r = adapter.reconstruction(s)
-        report = {k: r[k] for k in ("tokens", "bytes", "fscore", "chamfer")}
+        report = {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k])
+                  for k in ("tokens", "bytes", "fscore", "chamfer")}
         if reconstruction is not None and r["mesh"] is not None:
             adapter.write([r["mesh"]], reconstruction)
         if json_out:
             out.print(json.dumps(report), highlight=False)
         else:
             out.print(f"{path}: {report['tokens']} tokens, {report['bytes']} bytes, F-score@0.02 "
-                      f"{report['fscore']:.3f}, Chamfer-L1 {report['chamfer']:.4f}", highlight=False)
+                      f"{report['fscore']:.3f}, Chamfer-L1 {r['chamfer']:.4f}"
+                      + (f" (reconstruction failed: {r['error']})" if "error" in r else ""), highlight=False)
     for e in errors:
         err.print(f"skipped {e}", highlight=False)
     if errors and done == 0:

@@ -19,7 +19,7 @@ import trimesh
 from sciGen.adapter import Adapter, DecodeError, ReadError, TrainingRecord, Validity
 from sciGen.data import SPECIALS, Sequence, Vocab
 from sciGen.shapes.formats import FORMATS, write_folder
-from sciGen.shapes.geometry import Scene, evaluate_grid, extract_mesh, normalize, sample_surface
+from sciGen.shapes.geometry import evaluate_grid, evaluate_grid_sparse, extract_mesh, normalize, sample_surface
 
 UNCOND = "<uncond>"
 
@@ -95,13 +95,17 @@ class ShapesAdapter(Adapter):
         seq = self.encode(structure)
         return TrainingRecord(str(structure.metadata.get("name", "")), self._vocab().decode(seq.tokens.tolist()))
 
-    def occupancy_field(self, codes: torch.Tensor, resolution: int | None = None) -> np.ndarray:
-        """codes (T,) → occupancy logits on the decode grid (R, R, R)."""
+    def occupancy_field(self, codes: torch.Tensor, resolution: int | None = None, sparse: bool = True) -> np.ndarray:
+        """codes (T,) → occupancy logits on the decode grid (R, R, R); ``sparse`` evaluates the MLP exactly
+        only near the surface (coarse-to-fine, :func:`~sciGen.shapes.geometry.evaluate_grid_sparse`)."""
         vat = self._tok()
-        planes = vat.decode(codes[None].to(vat.device))
         with torch.no_grad():
-            return evaluate_grid(lambda p: vat.occupancy(planes, torch.from_numpy(p).to(vat.device)[None])[0].cpu().numpy(),
-                                 resolution or self.resolution)
+            planes = vat.decode(codes[None].to(vat.device))
+
+            def fn(p: np.ndarray) -> np.ndarray:
+                return vat.occupancy(planes, torch.from_numpy(p).to(vat.device)[None])[0].cpu().numpy()
+            R = resolution or self.resolution
+            return evaluate_grid_sparse(fn, R)[0] if sparse else evaluate_grid(fn, R)
 
     def decode(self, seq: Sequence) -> trimesh.Trimesh:
         codes = seq.tokens[1:] - self.code_offset() if len(seq) == self._tok().n_tokens + 1 else seq.tokens - self.code_offset()

@@ -68,16 +68,38 @@ class SetTransformer(nn.Module):
         return self.ln_f(x)
 
 
+def lattice(n: int, dim: int = 3) -> torch.Tensor:
+    """n well-spread points in [-1, 1]^dim (a scrambled-free Halton sequence; deterministic)."""
+    primes = [2, 3, 5][:dim]
+    out = torch.zeros(n, dim)
+    for j, p in enumerate(primes):
+        for i in range(n):
+            f, r, k = 1.0, 0.0, i + 1
+            while k > 0:
+                f /= p
+                r += f * (k % p)
+                k //= p
+            out[i, j] = r
+    return out * 2 - 1
+
+
 class PointQueryEncoder(nn.Module):
     """Oriented point cloud (B, N, 6) [xyz, normal] → L latent tokens (B, L, D): learned queries
-    cross-attend to per-point features, then self-attention over the queries."""
+    cross-attend to per-point features, then self-attention over the queries.
+
+    The learned queries start as the point embedding of L well-spread anchor positions, so each one
+    first reads the points near its anchor; learned identical random queries would all average the
+    whole cloud and need many steps to break the symmetry."""
 
     def __init__(self, d: int, n_heads: int, d_ff: int, n_layers: int, n_queries: int, n_freqs: int = 8) -> None:
         super().__init__()
         self.fourier = FourierFeatures(n_freqs)
         self.point_proj = nn.Sequential(nn.Linear(self.fourier.out_dim + 3, d), nn.GELU(approximate="tanh"),
                                         nn.Linear(d, d))
-        self.queries = nn.Parameter(torch.randn(n_queries, d) * 0.02)
+        with torch.no_grad():
+            anchors = lattice(n_queries) * 0.9
+            init = self.point_proj(torch.cat([self.fourier(anchors), torch.zeros(n_queries, 3)], -1))
+        self.queries = nn.Parameter(init.clone())
         self.cross = CrossAttentionBlock(d, n_heads, d_ff)
         self.body = SetTransformer(d, n_heads, d_ff, n_layers)
 

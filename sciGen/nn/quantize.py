@@ -153,21 +153,21 @@ class FSQ(nn.Module):
 
     def quantize(self, z: torch.Tensor) -> torch.Tensor:
         """z (..., C) → rounded values in [-1, 1] (..., C), straight-through gradient."""
-        half = (self._levels - 1) / 2
+        half_l = (self._levels - 1) * (1 + 1e-3) / 2
         offset = torch.where(self._levels % 2 == 0, 0.5, 0.0)
-        shift = torch.atanh(offset / half)
-        bounded = torch.tanh(z + shift) * half - offset
+        shift = torch.atanh(offset / half_l)
+        bounded = torch.tanh(z + shift) * half_l - offset
         rounded = bounded + (bounded.round() - bounded).detach()
-        return rounded / half
+        return rounded / (self._levels // 2)
 
     def encode(self, z: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """z (..., C) → indices (...) long; FSQ has no auxiliary loss."""
-        half = (self._levels - 1) / 2
+        half = self._levels // 2
         digits = (self.quantize(z) * half + half).round().long()
         return (digits * self._basis).sum(-1), {}
 
     def decode(self, indices: torch.Tensor) -> torch.Tensor:
         """indices (...) → values (..., C) in [-1, 1]."""
-        half = (self._levels - 1) / 2
+        half = self._levels // 2
         digits = (indices[..., None] // self._basis) % self._levels.long()
         return (digits.float() - half) / half

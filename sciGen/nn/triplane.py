@@ -19,7 +19,16 @@ class TriplaneDecoder(nn.Module):
                  hidden: int = 64, n_freqs: int = 4) -> None:
         super().__init__()
         self.base, self.up, self.channels = base, up, channels
-        self.queries = nn.Parameter(torch.randn(3 * base * base, d) * 0.02)
+        # plane queries start from a 2-D sinusoidal code of their pixel and plane, so each plane pixel
+        # first asks for something different (learned from there)
+        ax = torch.linspace(-1, 1, base)
+        uv = torch.stack(torch.meshgrid(ax, ax, indexing="ij"), -1).reshape(-1, 2)
+        freqs = torch.arange(1, d // 8 + 1) * torch.pi / 2
+        code = torch.cat([(uv[:, :1] * freqs).sin(), (uv[:, :1] * freqs).cos(), (uv[:, 1:] * freqs).sin(),
+                          (uv[:, 1:] * freqs).cos()], -1)[:, :d]
+        code = torch.nn.functional.pad(code, (0, d - code.shape[1]))
+        plane = torch.randn(3, 1, d) * 0.5
+        self.queries = nn.Parameter((code[None] + plane).reshape(3 * base * base, d) * 0.5)
         self.cross = CrossAttentionBlock(d, n_heads, d_ff)
         self.ln = nn.LayerNorm(d)
         self.shuffle = nn.Linear(d, channels * up * up)
