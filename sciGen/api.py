@@ -85,8 +85,12 @@ def generate(domain: str, n: int = 100, *, checkpoint: str | Path | None = None,
 
     ``sciGen.generate("molecules", n=100)`` → RDKit molecules; ``as_smiles=True`` → their text form
     (the adapter's ``to_text``: SMILES for molecules).
-    Sampling knobs: ``temperature``, ``top_k``, ``top_p``, ``batch_size``, ``max_len``.
+    Sampling knobs: ``temperature``, ``top_k``, ``top_p``, ``batch_size``, ``max_len``; shapes also
+    ``condition="chair"`` and ``cfg_scale`` (``sciGen.generate("shapes", n=8, condition="chair")`` →
+    watertight trimesh meshes).
     """
     model, adapter = load(domain, checkpoint=checkpoint, device=device)
+    if isinstance(knobs.get("condition"), str):  # a name (e.g. a shape category) → the model's token id
+        knobs["condition"] = adapter.condition_id(knobs["condition"])
     res = sample_structures(model, adapter, n, seed=seed, **knobs)
     return [adapter.to_text(m) for m in res.structures] if as_smiles else res.structures

@@ -269,20 +269,19 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
         if not hasattr(adapter, "reconstruction"):
             out.print(" ".join(adapter.training_record(s).tokens), highlight=False, soft_wrap=True)
             continue
-        if not adapter.validate(s).ok:
-            err.print(f"[yellow]warning:[/yellow] {path}: {'; '.join(adapter.validate(s).reasons)} — tokenized "
-                      "anyway (robust inside test for scoring)", highlight=False)
+        for warning in adapter.input_warnings(s) if hasattr(adapter, "input_warnings") else ():
+            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", highlight=False)
         with err.status(f"tokenizing {path}"):
             r = adapter.reconstruction(s)
         report = {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k])
-                  for k in ("tokens", "bytes", "fscore", "chamfer")}
+                  for k in ("tokens", "bytes", "fscore", "chamfer", "iou")}
         if reconstruction is not None and r["mesh"] is not None:
             adapter.write([r["mesh"]], reconstruction)
         if json_out:
             out.print(json.dumps(report), highlight=False)
         else:
             out.print(f"{path}: {report['tokens']} tokens, {report['bytes']} bytes, F-score@0.02 "
-                      f"{report['fscore']:.3f}, Chamfer-L1 {r['chamfer']:.4f}"
+                      f"{report['fscore']:.3f}, Chamfer-L1 {r['chamfer']:.4f}, volume IoU {r['iou']:.3f}"
                       + (f" (reconstruction failed: {r['error']})" if "error" in r else ""), highlight=False)
     for e in errors:
         err.print(f"skipped {e}", highlight=False)

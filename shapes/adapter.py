@@ -123,6 +123,19 @@ class ShapesAdapter(Adapter):
         return " ".join(self._vocab().decode(seq.tokens.tolist()))
 
     # ---- checks, metrics, pictures ------------------------------------------------------------------
+    def input_warnings(self, mesh: trimesh.Trimesh) -> list[str]:
+        """What is wrong with a user's mesh that tokenizing works around: holes and other defects (the
+        metrics then use a robust, ray-voting inside test) and several components (tokenized as one shape)."""
+        from sciGen.shapes.validate import components
+        out = []
+        v = self.validate(normalize(mesh))
+        if not v.ok:
+            out.append("; ".join(v.reasons) + " — tokenized anyway; scored with a robust inside test")
+        n = components(mesh)
+        if n > 1:
+            out.append(f"{n} separate components — tokenized together as one shape")
+        return out
+
     def validate(self, structure: trimesh.Trimesh) -> Validity:
         from sciGen.shapes.validate import validate
         return validate(structure)
@@ -149,10 +162,21 @@ class ShapesAdapter(Adapter):
             rec = self.decode(seq)
         except DecodeError as e:
             return {"tokens": self._tok().n_tokens, "bytes": self._tok().bytes_per_shape, "fscore": 0.0,
-                    "chamfer": float("nan"), "error": e.reason, "mesh": None, "sequence": seq}
+                    "chamfer": float("nan"), "iou": 0.0, "error": e.reason, "mesh": None, "sequence": seq}
         m = paired_metrics(rec, ref, n=n_points)
         return {"tokens": self._tok().n_tokens, "bytes": self._tok().bytes_per_shape, "fscore": m["fscore"],
-                "chamfer": m["chamfer"], "normal_consistency": m["normal_consistency"], "mesh": rec, "sequence": seq}
+                "chamfer": m["chamfer"], "iou": self.volume_iou(rec, ref), "normal_consistency": m["normal_consistency"],
+                "mesh": rec, "sequence": seq}
+
+    @staticmethod
+    def volume_iou(mesh: trimesh.Trimesh, reference: trimesh.Trimesh, n: int = 100_000, seed: int = 0) -> float:
+        """Volumetric IoU on ``n`` uniform points of [-1, 1]³; the reference's inside test votes over several
+        rays when it is not watertight (robust to holes)."""
+        from sciGen.shapes.geometry import Scene
+        pts = np.random.default_rng(seed).uniform(-1, 1, (n, 3)).astype(np.float32)
+        a = Scene(mesh).occupancy(pts, robust=not mesh.is_watertight)
+        b = Scene(reference).occupancy(pts, robust=not reference.is_watertight)
+        return float((a & b).sum() / max((a | b).sum(), 1))
 
     def evaluate_folders(self, generated: str | Path, reference: str | Path | None = None, **kw: Any
                          ) -> dict[str, float]:
@@ -194,7 +218,8 @@ class ShapesAdapter(Adapter):
                 "cache": cache["path"]}
         cats = sorted({str(c) for c in cache["categories"] if str(c)})
         if generator == "vat":
-            return {"train": OccupancyDataset(cache, tr), "val": OccupancyDataset(cache, va, fixed=True),
+            n = {"n_points": dcfg.sample_points, "n_queries": dcfg.sample_queries}
+            return {"train": OccupancyDataset(cache, tr, **n), "val": OccupancyDataset(cache, va, fixed=True, **n),
                     "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va],
                     "vocab": code_vocab(cats, int(model_cfg.get("codebook_size", 256))), "fields": {}}
         if generator != "g3pt":
@@ -208,7 +233,7 @@ class ShapesAdapter(Adapter):
         vat = self.tokenizer
         vocab = code_vocab(cats, vat.codebook_size)
         self.vocab = vocab
-        codes = tokenize_cache(vat, cache, views, console)  # (views, S, T)
+        codes = tokenize_cache(vat, cache, views, console, n_points=dcfg.sample_points)  # (views, S, T)
         cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
         level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
 

@@ -35,6 +35,8 @@ class ShapeDataConfig:
     n_queries: int = 6144
     cache_dir: str = "runs/cache"
     workers: int = 0  # 0 = all cores
+    sample_points: int = 2048  # per training item: surface points the encoder reads
+    sample_queries: int = 4096  # per training item: labelled queries (half uniform, half near the surface)
 
 
 def _sample(args: tuple) -> dict[str, np.ndarray] | str:
@@ -97,7 +99,8 @@ def build_cache(train: str, cfg: ShapeDataConfig, console: Any = None) -> dict[s
 
     sources = shape_sources(train, cfg)
     spec = json.dumps({"train": os.path.abspath(train) if train != "procedural" else train,
-                       **asdict(cfg), "cache_dir": None, "workers": None, "v": 1}, sort_keys=True)
+                       **asdict(cfg), "cache_dir": None, "workers": None, "sample_points": None,
+                       "sample_queries": None, "v": 1}, sort_keys=True)
     path = Path(cfg.cache_dir) / f"shapes-{hashlib.md5(spec.encode()).hexdigest()[:12]}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:

@@ -137,23 +137,26 @@ def evaluate_grid_sparse(fn: Callable[[np.ndarray], np.ndarray], resolution: int
     return field, len(idx) / field.size
 
 
-def extract_mesh(field: np.ndarray, level: float = 0.0, bound: float = 1.0, keep_largest: bool = True
-                 ) -> trimesh.Trimesh:
-    """Marching cubes (scikit-image) on ``field`` (R, R, R) sampled on the grid of :func:`grid_points`,
-    with ``field > level`` inside, then clean-up: merge vertices, drop degenerate faces, keep the largest
-    connected component, fix winding so normals point outwards.  Raises ``ValueError`` if no surface."""
-    from skimage.measure import marching_cubes
+def marching_cubes(field: np.ndarray, level: float = 0.0, bound: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-image marching cubes on ``field`` (R, R, R) sampled on :func:`grid_points`, ``field > level``
+    inside → vertices (V, 3) in [-bound, bound]³ and outward-wound faces (F, 3).  Raises ``ValueError``
+    when the field has no surface."""
+    from skimage.measure import marching_cubes as mc
 
     R = field.shape[0]
     if not (field.min() < level < field.max()):
         raise ValueError(f"no surface: the field never crosses level {level}")
     # pad so shapes touching the domain boundary still close up
     padded = np.pad(field, 1, mode="constant", constant_values=min(float(field.min()), level - 1.0))
-    verts, faces, _, _ = marching_cubes(padded, level=level)
-    spacing = 2 * bound / (R - 1)
-    verts = (verts - 1) * spacing - bound
-    # scikit-image orients faces for "inside = below level"; ours is inside = above, so flip
-    mesh = trimesh.Trimesh(verts, faces[:, ::-1], process=True)
+    verts, faces, _, _ = mc(padded, level=level)
+    verts = (verts - 1) * (2 * bound / (R - 1)) - bound
+    return verts, faces[:, ::-1]  # scikit-image winds for "inside = below level"; ours is above
+
+
+def clean_mesh(verts: np.ndarray, faces: np.ndarray, keep_largest: bool = True) -> trimesh.Trimesh:
+    """Merge vertices, drop degenerate faces, keep the largest connected component, make the winding
+    consistent with normals pointing outwards."""
+    mesh = trimesh.Trimesh(verts, faces, process=True)
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.remove_unreferenced_vertices()
     if keep_largest:
@@ -164,3 +167,9 @@ def extract_mesh(field: np.ndarray, level: float = 0.0, bound: float = 1.0, keep
     if mesh.is_watertight and mesh.volume < 0:
         mesh.invert()
     return mesh
+
+
+def extract_mesh(field: np.ndarray, level: float = 0.0, bound: float = 1.0, keep_largest: bool = True
+                 ) -> trimesh.Trimesh:
+    """Mesh of the ``level`` set of ``field`` (R, R, R): :func:`marching_cubes` then :func:`clean_mesh`."""
+    return clean_mesh(*marching_cubes(field, level, bound), keep_largest=keep_largest)

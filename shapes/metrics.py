@@ -93,13 +93,17 @@ def chamfer_matrix(A: Sequence[np.ndarray] | np.ndarray, B: Sequence[np.ndarray]
     ``chunk`` clouds of ``B`` at a time against each cloud of ``A`` (default: 2^24 distances, 128 MB, per
     step; 4 clouds of 2048 points), on ``device`` (CUDA when available).
     Passing the same object as ``A`` and ``B`` computes only the upper triangle (CD is symmetric).
-    A pair of 2048-point clouds costs ~30 ms on two CPU cores, so set metrics on hundreds of shapes
-    want a GPU.
+    On the CPU it uses k-d trees instead (:func:`_chamfer_matrix_kdtree`, same numbers, ≈1 ms a pair).
     """
     symmetric = B is A
     if len(A) == 0 or len(B) == 0:
         return np.zeros((len(A), len(B)))
     dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if dev.type == "cpu":
+        for clouds, what in ((A, "A"), (B, "B")):
+            if len({np.shape(c) for c in clouds}) > 1:
+                raise ValueError(f"all point clouds in {what} must have the same shape")
+        return _chamfer_matrix_kdtree(A, B, symmetric)
     ta = _stack(A, "A").to(dev)
     tb = ta if symmetric else _stack(B, "B").to(dev)
     chunk = chunk or max(1, 2**24 // (ta.shape[1] * tb.shape[1]))
@@ -112,6 +116,22 @@ def chamfer_matrix(A: Sequence[np.ndarray] | np.ndarray, B: Sequence[np.ndarray]
     if symmetric:  # diagonal: CD(x, x) = 0 exactly
         out = out + out.T
     return out.cpu().numpy()
+
+
+def _chamfer_matrix_kdtree(A: Sequence[np.ndarray], B: Sequence[np.ndarray], symmetric: bool) -> np.ndarray:
+    """The same matrix on the CPU with one k-d tree per cloud (≈1 ms per pair instead of ≈30 ms for a
+    dense 2048×2048 distance matrix)."""
+    from scipy.spatial import cKDTree
+
+    xa = [np.asarray(a, np.float64).reshape(-1, 3) for a in A]
+    xb = xa if symmetric else [np.asarray(b, np.float64).reshape(-1, 3) for b in B]
+    ka = [cKDTree(a) for a in xa]
+    kb = ka if symmetric else [cKDTree(b) for b in xb]
+    out = np.zeros((len(xa), len(xb)))
+    for i in range(len(xa)):
+        for j in range(i + 1 if symmetric else 0, len(xb)):
+            out[i, j] = np.mean(kb[j].query(xa[i])[0] ** 2) + np.mean(ka[i].query(xb[j])[0] ** 2)
+    return out + out.T if symmetric else out
 
 
 def distribution_metrics(gen: Sequence[np.ndarray], ref: Sequence[np.ndarray],

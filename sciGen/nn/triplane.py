@@ -16,7 +16,9 @@ from sciGen.nn.point_encoder import CrossAttentionBlock, FourierFeatures
 
 class TriplaneDecoder(nn.Module):
     def __init__(self, d: int, n_heads: int, d_ff: int, base: int = 16, up: int = 2, channels: int = 32,
-                 hidden: int = 64, n_freqs: int = 4) -> None:
+                 hidden: int = 64, n_freqs: int = 4, anchors: torch.Tensor | None = None, sigma: float = 0.0) -> None:
+        """``anchors`` (L, 3) and ``sigma`` > 0: a plane pixel's attention to token l gets the bias
+        −‖(anchor_l projected on the plane) − pixel‖²/2σ², so it first reads the tokens above it."""
         super().__init__()
         self.base, self.up, self.channels = base, up, channels
         # plane queries start from a 2-D sinusoidal code of their pixel and plane, so each plane pixel
@@ -29,6 +31,13 @@ class TriplaneDecoder(nn.Module):
         code = torch.nn.functional.pad(code, (0, d - code.shape[1]))
         plane = torch.randn(3, 1, d) * 0.5
         self.queries = nn.Parameter((code[None] + plane).reshape(3 * base * base, d) * 0.5)
+        if anchors is not None and sigma > 0:
+            pix = uv.repeat(3, 1)  # (3 b², 2) pixel centres of the xy, xz, yz planes
+            proj = torch.stack([anchors[:, [0, 1]], anchors[:, [0, 2]], anchors[:, [1, 2]]])  # (3, L, 2)
+            d2 = (pix.view(3, base * base, 1, 2) - proj[:, None]).pow(2).sum(-1).reshape(3 * base * base, -1)
+            self.register_buffer("bias", (-d2 / (2 * sigma * sigma))[None, None], persistent=False)
+        else:
+            self.bias = None
         self.cross = CrossAttentionBlock(d, n_heads, d_ff)
         self.ln = nn.LayerNorm(d)
         self.shuffle = nn.Linear(d, channels * up * up)
@@ -44,7 +53,7 @@ class TriplaneDecoder(nn.Module):
     def planes(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, L, D) → planes (B, 3, C, R, R)."""
         B, b, u, C = tokens.shape[0], self.base, self.up, self.channels
-        q = self.cross(self.queries.unsqueeze(0).expand(B, -1, -1), tokens)
+        q = self.cross(self.queries.unsqueeze(0).expand(B, -1, -1), tokens, bias=self.bias)
         x = self.shuffle(self.ln(q)).view(B * 3, b, b, C, u, u)
         x = x.permute(0, 3, 1, 4, 2, 5).reshape(B * 3, C, b * u, b * u)
         x = x + self.conv(F.gelu(x, approximate="tanh"))

@@ -45,6 +45,7 @@ class VATConfig:
     plane_channels: int = 32
     mlp_hidden: int = 64
     n_freqs: int = 8
+    locality: float = 0.0  # σ of the anchor locality prior in the encoder / triplane attention (0: none)
     kl_weight: float = 1e-4
     commit_weight: float = 0.25
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -62,15 +63,18 @@ class VAT(pl.LightningModule):
         self.cfg = cfg
         self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.d_model
-        self.encoder = PointQueryEncoder(d, cfg.n_heads, cfg.d_ff, cfg.enc_layers, cfg.n_latents, cfg.n_freqs)
+        self.encoder = PointQueryEncoder(d, cfg.n_heads, cfg.d_ff, cfg.enc_layers, cfg.n_latents, cfg.n_freqs,
+                                         cfg.locality)
         self.to_gauss = nn.Linear(d, 2 * cfg.latent_dim)
+        with torch.no_grad():  # start with little posterior noise (σ ≈ 0.05): unit noise would drown the
+            self.to_gauss.bias[cfg.latent_dim:] = -6.0  # small initial means, and the KL lets σ grow if useful
         self.quantizer = MultiScaleResidualQuantizer(cfg.scales, cfg.n_latents, cfg.latent_dim, cfg.codebook_size,
                                                      cfg.ema_decay)
         self.from_latent = nn.Linear(cfg.latent_dim, d)
         self.latent_pos = nn.Parameter(torch.randn(cfg.n_latents, d) * 0.02)
         self.decoder = SetTransformer(d, cfg.n_heads, cfg.d_ff, cfg.dec_layers)
         self.triplane = TriplaneDecoder(d, cfg.n_heads, cfg.d_ff, cfg.plane_base, cfg.plane_up, cfg.plane_channels,
-                                        cfg.mlp_hidden)
+                                        cfg.mlp_hidden, anchors=self.encoder.anchors, sigma=cfg.locality)
 
     # ---- the two verbs ------------------------------------------------------------------------------
     @property

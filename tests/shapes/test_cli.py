@@ -77,11 +77,15 @@ def test_tokenize_json_and_non_watertight_warning(models, run_scigen, tmp_path):
     r = run_scigen("tokenize", "shapes", models["data"] / "box" / "0.stl", "--checkpoint", models["vat"], "--json")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout.strip().splitlines()[-1])
-    assert rep["tokens"] == 16 and rep["bytes"] == 16 and set(rep) == {"tokens", "bytes", "fscore", "chamfer"}
+    assert rep["tokens"] == 16 and rep["bytes"] == 16 and set(rep) == {"tokens", "bytes", "fscore", "chamfer", "iou"}
     s = trimesh.creation.icosphere(2, radius=0.6)
     trimesh.Trimesh(s.vertices, s.faces[3:]).export(tmp_path / "holed.ply")
     r = run_scigen("tokenize", "shapes", tmp_path / "holed.ply", "--checkpoint", models["vat"])
     assert r.returncode == 0 and "not watertight" in r.stderr and "16 tokens" in r.stdout
+    two = trimesh.util.concatenate([trimesh.creation.box([0.5] * 3), trimesh.creation.box([0.5] * 3).apply_translation([1, 0, 0])])
+    two.export(tmp_path / "two.stl")
+    r = run_scigen("tokenize", "shapes", tmp_path / "two.stl", "--checkpoint", models["vat"])
+    assert r.returncode == 0 and "2 separate components" in r.stderr
 
 
 @pytest.mark.parametrize("content", [b"", b"solid garbage\nthis is not a mesh\n"])
