@@ -72,53 +72,38 @@ class SetTransformer(nn.Module):
         return self.ln_f(x)
 
 
-def lattice(n: int, dim: int = 3) -> torch.Tensor:
-    """n well-spread points in [-1, 1]^dim (Halton sequence), sorted along a Morton (Z-order) curve so that
-    neighbouring indices are neighbours in space — pooling consecutive tokens then pools a region."""
-    primes = [2, 3, 5][:dim]
-    out = torch.zeros(n, dim)
-    for j, p in enumerate(primes):
-        for i in range(n):
-            f, r, k = 1.0, 0.0, i + 1
-            while k > 0:
-                f /= p
-                r += f * (k % p)
-                k //= p
-            out[i, j] = r
-    cells = (out * 1023).long()
-    code = torch.zeros(n, dtype=torch.long)
-    for bit in range(10):
-        for j in range(dim):
-            code |= ((cells[:, j] >> bit) & 1) << (bit * dim + j)
-    return out[code.argsort()] * 2 - 1
-
-
-def locality_bias(anchors: torch.Tensor, points: torch.Tensor, sigma: float) -> torch.Tensor:
-    """−‖a − p‖² / 2σ² for anchors (L, k) and points (B, N, k) → (B, 1, L, N) attention-logit bias."""
-    d2 = (anchors[None, :, None, :] - points[:, None, :, :]).pow(2).sum(-1)
-    return (-d2 / (2 * sigma * sigma)).unsqueeze(1)
+def plane_locality_bias(centres: torch.Tensor, points: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Queries that are triplane patches: −‖proj_plane(x) − centre‖²/2σ² for patch centres (3·P², 2)
+    (plane-major: xy, xz, yz) and points (B, N, 3) → (B, 1, 3·P², N) attention-logit bias."""
+    n = centres.shape[0] // 3
+    out = []
+    for i, (a, c) in enumerate(((0, 1), (0, 2), (1, 2))):
+        proj = points[..., [a, c]]  # (B, N, 2)
+        d2 = (centres[i * n:(i + 1) * n][None, :, None, :] - proj[:, None]).pow(2).sum(-1)
+        out.append(d2)
+    return (-torch.cat(out, 1) / (2 * sigma * sigma)).unsqueeze(1)
 
 
 class PointQueryEncoder(nn.Module):
     """Oriented point cloud (B, N, 6) [xyz, normal] → L latent tokens (B, L, D): learned queries
     cross-attend to per-point features, then self-attention over the queries.
 
-    Each query has a fixed anchor in the cube (:func:`lattice`).  With ``sigma`` > 0 the cross-attention
-    logits get a Gaussian locality prior −‖anchor − x‖²/2σ², so a token summarises the surface around its
-    anchor (as 3DShape2VecSet's point queries do) while the query vectors stay learned; with identical
-    random queries every token would first average the whole cloud, which trains far slower and
-    generalises worse to unseen shapes."""
+    The queries are the patches of a triplane (L = 3·P²; :mod:`sciGen.nn.triplane`).  With ``sigma`` > 0
+    the cross-attention logits get a Gaussian locality prior −‖projection of x − patch centre‖²/2σ², so a
+    token first summarises the points above its patch (ConvONet's plane projection, made soft), while the
+    query vectors stay learned; identical random queries would all average the whole cloud, which trains
+    far slower and generalises worse to unseen shapes."""
 
-    def __init__(self, d: int, n_heads: int, d_ff: int, n_layers: int, n_queries: int, n_freqs: int = 8,
+    def __init__(self, d: int, n_heads: int, d_ff: int, n_layers: int, patches: int, n_freqs: int = 8,
                  sigma: float = 0.0) -> None:
         super().__init__()
+        from sciGen.nn.triplane import patch_centres
+
         self.fourier = FourierFeatures(n_freqs)
         self.point_proj = nn.Sequential(nn.Linear(self.fourier.out_dim + 3, d), nn.GELU(approximate="tanh"),
                                         nn.Linear(d, d))
-        self.register_buffer("anchors", lattice(n_queries) * 0.9, persistent=False)
-        with torch.no_grad():
-            init = self.point_proj(torch.cat([self.fourier(self.anchors), torch.zeros(n_queries, 3)], -1))
-        self.queries = nn.Parameter(init.clone())
+        self.register_buffer("centres", patch_centres(patches), persistent=False)
+        self.queries = nn.Parameter(torch.randn(3 * patches * patches, d) * 0.02)
         self.sigma = sigma
         self.cross = CrossAttentionBlock(d, n_heads, d_ff)
         self.body = SetTransformer(d, n_heads, d_ff, n_layers)
@@ -126,5 +111,5 @@ class PointQueryEncoder(nn.Module):
     def forward(self, points: torch.Tensor) -> torch.Tensor:
         feats = self.point_proj(torch.cat([self.fourier(points[..., :3]), points[..., 3:6]], -1))
         q = self.queries.unsqueeze(0).expand(points.shape[0], -1, -1)
-        bias = locality_bias(self.anchors, points[..., :3], self.sigma) if self.sigma > 0 else None
+        bias = plane_locality_bias(self.centres, points[..., :3], self.sigma) if self.sigma > 0 else None
         return self.body(self.cross(q, feats, bias=bias))

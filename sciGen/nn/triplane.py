@@ -1,9 +1,13 @@
 """Triplane occupancy decoder (EG3D, Chan et al. 2022; ConvONet, Peng et al. 2020), as VAT and Argus3D use.
 
-A token set (B, L, D) becomes three axis-aligned feature planes: learned plane queries cross-attend to
-the tokens, each query is pixel-shuffled into an ``up × up`` patch, and a residual 3×3 conv smooths the
-planes → (B, 3, C, R, R) with R = base · up.  A query point reads bilinear features from the xy, xz and
-yz planes; an MLP on [features, Fourier(xyz)] gives its occupancy logit.
+The latent tokens are the patches of three axis-aligned feature planes (xy, xz, yz), ``base × base``
+patches per plane, plane-major and row-major: (B, 3·base², D).  A linear layer unpatchifies each token into
+a ``up × up`` pixel patch of C channels (as MAE's decoder, He et al. 2022) and a residual 3×3 conv
+smooths the seams → planes (B, 3, C, R, R) with R = base · up.  A query point reads bilinear features from
+its three projections; an MLP on [features, Fourier(xyz)] gives its occupancy logit.
+
+A token that is a plane patch learns an order of magnitude faster than plane pixels read out of the tokens
+by cross-attention (measured here: BCE 0.002 against 0.19 after 200 steps on the same 8 shapes).
 """
 from __future__ import annotations
 
@@ -11,36 +15,24 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sciGen.nn.point_encoder import CrossAttentionBlock, FourierFeatures
+from sciGen.nn.point_encoder import FourierFeatures
+
+PLANES = ((0, 1), (0, 2), (1, 2))  # xy, xz, yz
+
+
+def patch_centres(base: int) -> torch.Tensor:
+    """(3·base², 2) the centre of every patch in its plane's coordinates, plane-major, row-major."""
+    ax = (torch.arange(base) + 0.5) / base * 2 - 1
+    uv = torch.stack(torch.meshgrid(ax, ax, indexing="ij"), -1).reshape(-1, 2)  # row = first coordinate
+    return uv.repeat(3, 1)
 
 
 class TriplaneDecoder(nn.Module):
-    def __init__(self, d: int, n_heads: int, d_ff: int, base: int = 16, up: int = 2, channels: int = 32,
-                 hidden: int = 64, n_freqs: int = 4, anchors: torch.Tensor | None = None, sigma: float = 0.0) -> None:
-        """``anchors`` (L, 3) and ``sigma`` > 0: a plane pixel's attention to token l gets the bias
-        −‖(anchor_l projected on the plane) − pixel‖²/2σ², so it first reads the tokens above it."""
+    def __init__(self, d: int, base: int = 9, up: int = 4, channels: int = 32, hidden: int = 64,
+                 n_freqs: int = 4) -> None:
         super().__init__()
         self.base, self.up, self.channels = base, up, channels
-        # plane queries start from a 2-D sinusoidal code of their pixel and plane, so each plane pixel
-        # first asks for something different (learned from there)
-        ax = torch.linspace(-1, 1, base)
-        uv = torch.stack(torch.meshgrid(ax, ax, indexing="ij"), -1).reshape(-1, 2)
-        freqs = torch.arange(1, d // 8 + 1) * torch.pi / 2
-        code = torch.cat([(uv[:, :1] * freqs).sin(), (uv[:, :1] * freqs).cos(), (uv[:, 1:] * freqs).sin(),
-                          (uv[:, 1:] * freqs).cos()], -1)[:, :d]
-        code = torch.nn.functional.pad(code, (0, d - code.shape[1]))
-        plane = torch.randn(3, 1, d) * 0.5
-        self.queries = nn.Parameter((code[None] + plane).reshape(3 * base * base, d) * 0.5)
-        if anchors is not None and sigma > 0:
-            pix = uv.repeat(3, 1)  # (3 b², 2) pixel centres of the xy, xz, yz planes
-            proj = torch.stack([anchors[:, [0, 1]], anchors[:, [0, 2]], anchors[:, [1, 2]]])  # (3, L, 2)
-            d2 = (pix.view(3, base * base, 1, 2) - proj[:, None]).pow(2).sum(-1).reshape(3 * base * base, -1)
-            self.register_buffer("bias", (-d2 / (2 * sigma * sigma))[None, None], persistent=False)
-        else:
-            self.bias = None
-        self.cross = CrossAttentionBlock(d, n_heads, d_ff)
-        self.ln = nn.LayerNorm(d)
-        self.shuffle = nn.Linear(d, channels * up * up)
+        self.unpatch = nn.Linear(d, channels * up * up)
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
         self.fourier = FourierFeatures(n_freqs)
         self.mlp = nn.Sequential(nn.Linear(3 * channels + self.fourier.out_dim, hidden), nn.GELU(approximate="tanh"),
@@ -51,19 +43,19 @@ class TriplaneDecoder(nn.Module):
         return self.base * self.up
 
     def planes(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens (B, L, D) → planes (B, 3, C, R, R)."""
+        """tokens (B, 3·base², D) → planes (B, 3, C, R, R); plane row index = first coordinate."""
         B, b, u, C = tokens.shape[0], self.base, self.up, self.channels
-        q = self.cross(self.queries.unsqueeze(0).expand(B, -1, -1), tokens, bias=self.bias)
-        x = self.shuffle(self.ln(q)).view(B * 3, b, b, C, u, u)
+        x = self.unpatch(tokens).view(B * 3, b, b, C, u, u)
         x = x.permute(0, 3, 1, 4, 2, 5).reshape(B * 3, C, b * u, b * u)
         x = x + self.conv(F.gelu(x, approximate="tanh"))
         return x.view(B, 3, C, b * u, b * u)
 
     def query(self, planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
         """planes (B, 3, C, R, R), points (B, M, 3) in [-1, 1] → occupancy logits (B, M)."""
-        B, M = points.shape[:2]
-        pairs = (points[..., [0, 1]], points[..., [0, 2]], points[..., [1, 2]])
-        feats = [F.grid_sample(planes[:, i], p.unsqueeze(1), mode="bilinear", padding_mode="border",
-                               align_corners=True).squeeze(2).transpose(1, 2) for i, p in enumerate(pairs)]
-        h = torch.cat(feats + [self.fourier(points)], -1)
-        return self.mlp(h).squeeze(-1)
+        feats = []
+        for i, (a, c) in enumerate(PLANES):
+            # grid_sample's grid is (x → width, y → height); rows hold the first coordinate
+            grid = points[..., [c, a]].unsqueeze(1)
+            feats.append(F.grid_sample(planes[:, i], grid, mode="bilinear", padding_mode="border",
+                                       align_corners=False).squeeze(2).transpose(1, 2))
+        return self.mlp(torch.cat(feats + [self.fourier(points)], -1)).squeeze(-1)

@@ -17,8 +17,8 @@ data:
   train: {data}
   holdout_fraction: 0.25
   options: {{n_surface: 1024, n_queries: 1536, cache_dir: {cache}, workers: 1}}
-model: {{d_model: 32, n_heads: 2, d_ff: 64, enc_layers: 1, dec_layers: 1, n_latents: 16, latent_dim: 4,
-        scales: [1, 4, 11], codebook_size: 16, plane_base: 4, plane_up: 2, plane_channels: 8, mlp_hidden: 16,
+model: {{d_model: 32, n_heads: 2, d_ff: 64, enc_layers: 1, dec_layers: 1, latent_dim: 4, locality: 0.4,
+        scales: [1, 4, 11], codebook_size: 16, plane_base: 3, plane_up: 2, plane_channels: 8, mlp_hidden: 16,
         optim: {{lr: 0.003, warmup_steps: 5}}}}
 trainer: {{batch_size: 4, max_steps: 40, val_every: 20, val_batches: 1, log_every: 5, accelerator: cpu}}
 """

@@ -5,8 +5,8 @@ import torch
 
 from sciGen.tokenizers.vat import VAT
 
-TINY = {"d_model": 32, "n_heads": 2, "d_ff": 64, "enc_layers": 1, "dec_layers": 1, "n_latents": 16,
-        "latent_dim": 4, "scales": [1, 4, 11], "codebook_size": 32, "plane_base": 4, "plane_up": 2,
+TINY = {"d_model": 32, "n_heads": 2, "d_ff": 64, "enc_layers": 1, "dec_layers": 1,
+        "latent_dim": 4, "scales": [1, 4, 11], "codebook_size": 32, "plane_base": 3, "plane_up": 2, "locality": 0.4,
         "plane_channels": 8, "mlp_hidden": 16, "n_freqs": 2, "optim": {"lr": 3e-3, "warmup_steps": 5}}
 
 
@@ -24,7 +24,7 @@ def test_vat_shapes_and_bytes():
     idx, _ = vat.encode(b["surface"])
     assert idx.shape == (2, 16) and idx.dtype == torch.long
     planes = vat.decode(idx)
-    assert planes.shape == (2, 3, 8, 8, 8)
+    assert planes.shape == (2, 3, 8, 6, 6)  # 3 × 3² = 27 latent patches of 2 × 2 pixels
     assert vat.occupancy(planes, b["queries"]).shape == (2, 256)
     assert vat.bytes_per_shape == 16 and vat.levels().tolist() == [0, 1, 1, 1, 1] + [2] * 11
 
