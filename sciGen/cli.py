@@ -303,6 +303,9 @@ def info() -> None:
         p = registry.checkpoints_dir() / ck if ck else None
         t.add_row(d, gen, str(p) if p else "-",
                   f"{p.stat().st_size / 1e6:.1f} MB" if p and p.is_file() else "missing" if p else "-")
+    for d, ck in sorted(registry.TOKENIZERS.items()):
+        p = registry.checkpoints_dir() / ck
+        t.add_row(d, "tokenizer", str(p), f"{p.stat().st_size / 1e6:.1f} MB" if p.is_file() else "missing")
     out.print(t)
     out.print("generators: " + ", ".join(sorted(registry.GENERATORS)))
 

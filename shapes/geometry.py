@@ -146,6 +146,9 @@ def marching_cubes(field: np.ndarray, level: float = 0.0, bound: float = 1.0) ->
     R = field.shape[0]
     if not (field.min() < level < field.max()):
         raise ValueError(f"no surface: the field never crosses level {level}")
+    # a grid value exactly at the level puts a vertex on a grid point, shared by several cubes: zero-area
+    # triangles.  Nudge such values off the level (1e-5 in field units moves no vertex visibly).
+    field = np.where(np.abs(field - level) < 1e-5, level + 1e-5, field)
     # pad so shapes touching the domain boundary still close up
     padded = np.pad(field, 1, mode="constant", constant_values=min(float(field.min()), level - 1.0))
     verts, faces, _, _ = mc(padded, level=level)
@@ -156,9 +159,11 @@ def marching_cubes(field: np.ndarray, level: float = 0.0, bound: float = 1.0) ->
 def clean_mesh(verts: np.ndarray, faces: np.ndarray, keep_largest: bool = True) -> trimesh.Trimesh:
     """Merge vertices, drop degenerate faces, keep the largest connected component, make the winding
     consistent with normals pointing outwards."""
-    mesh = trimesh.Trimesh(verts, faces, process=True)
+    mesh = trimesh.Trimesh(verts, faces, process=False)
+    mesh.merge_vertices(digits_vertex=7)  # collapse (near-)coincident vertices first: slivers then vanish whole
     mesh.update_faces(mesh.nondegenerate_faces())
     mesh.remove_unreferenced_vertices()
+    mesh = _collapse_slivers(mesh)
     if keep_largest:
         parts = mesh.split(only_watertight=False)
         if len(parts) > 1:
@@ -166,6 +171,28 @@ def clean_mesh(verts: np.ndarray, faces: np.ndarray, keep_largest: bool = True) 
     trimesh.repair.fix_winding(mesh)
     if mesh.is_watertight and mesh.volume < 0:
         mesh.invert()
+    return mesh
+
+
+def _collapse_slivers(mesh: trimesh.Trimesh, rel_area: float = 1e-10, rounds: int = 4) -> trimesh.Trimesh:
+    """Marching cubes leaves a few zero-area triangles with three distinct, collinear vertices.  Deleting
+    them would open holes; instead collapse each one's shortest edge (the two vertices become one), after
+    which the sliver and its neighbour across that edge are exactly degenerate and drop out cleanly."""
+    scale = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 1.0
+    for _ in range(rounds):
+        bad = np.flatnonzero(mesh.area_faces < rel_area * scale * scale)
+        if not len(bad):
+            break
+        v, f = mesh.vertices.copy(), mesh.faces[bad]
+        tri = v[f]
+        lengths = np.stack([np.linalg.norm(tri[:, k] - tri[:, (k + 1) % 3], axis=1) for k in range(3)], 1)
+        k = lengths.argmin(1)
+        a, b = f[np.arange(len(f)), k], f[np.arange(len(f)), (k + 1) % 3]
+        v[b] = v[a]
+        mesh = trimesh.Trimesh(v, mesh.faces, process=False)
+        mesh.merge_vertices(digits_vertex=9)
+        mesh.update_faces(mesh.nondegenerate_faces())
+        mesh.remove_unreferenced_vertices()
     return mesh
 
 
