@@ -195,6 +195,7 @@ class ShapesAdapter(Adapter):
         path = Path(path)
         if any(f.matches(path) for f in FORMATS):
             return super().write(structures, path)
+        path.mkdir(parents=True, exist_ok=True)  # the folder exists even when no draw was valid
         return len(write_folder([s for s in structures if isinstance(s, trimesh.Trimesh)], path, fmt=fmt))
 
     # ---- training -----------------------------------------------------------------------------------

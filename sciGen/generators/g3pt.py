@@ -27,7 +27,7 @@ from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
 from sciGen.generators.optim import OptimConfig, configure_adamw
 from sciGen.generators.unigenx import filter_logits
-from sciGen.nn.transformer import Block, TransformerConfig
+from sciGen.nn.transformer import Block, TransformerConfig, gpt_init
 
 
 @dataclass
@@ -83,7 +83,7 @@ class G3PT(pl.LightningModule):
         self.blocks = nn.ModuleList(Block(tcfg) for _ in range(cfg.n_layers))
         self.ln_f = nn.LayerNorm(d)
         self.head = nn.Linear(d, cfg.codebook_size)
-        self.apply(self._init)
+        self.apply(gpt_init)
         kind, level, mask = scale_mask(cfg.scales)
         self.register_buffer("mask", mask, persistent=False)
         self.register_buffer("levels", torch.cat([torch.full((n,), s) for s, n in enumerate(cfg.scales)]),
@@ -92,13 +92,6 @@ class G3PT(pl.LightningModule):
         lut[torch.tensor(cfg.cond_ids)] = torch.arange(len(cfg.cond_ids))
         self.register_buffer("cond_lut", lut, persistent=False)
         self.starts = [sum(cfg.scales[:s]) for s in range(S + 1)]
-
-    @staticmethod
-    def _init(m: nn.Module) -> None:
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
-            if isinstance(m, nn.Linear) and m.bias is not None:
-                nn.init.zeros_(m.bias)
 
     # ---- data --------------------------------------------------------------------------------------
     def collate(self, seqs: list[Sequence]) -> Batch:

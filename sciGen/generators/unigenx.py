@@ -20,7 +20,7 @@ from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
 from sciGen.generators.optim import OptimConfig, configure_adamw
 from sciGen.nn.diffusion_head import DiffusionHead, DiffusionHeadConfig
-from sciGen.nn.transformer import Transformer, TransformerConfig
+from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
 
 
 @dataclass
@@ -70,16 +70,9 @@ class UniGenX(pl.LightningModule):
             self.head = DiffusionHead(cfg.value_dim, d, cfg.diffusion)
         for part in (self.tok_emb, self.body, getattr(self, "num_emb", None)):
             if part is not None:
-                part.apply(self._init)
+                part.apply(gpt_init)
         self.register_buffer("is_number", torch.zeros(cfg.vocab_size, dtype=torch.bool), persistent=False)
         self.is_number[cfg.number_ids] = True
-
-    @staticmethod
-    def _init(m: nn.Module) -> None:
-        if isinstance(m, (nn.Linear, nn.Embedding)):
-            nn.init.normal_(m.weight, std=0.02)
-            if isinstance(m, nn.Linear) and m.bias is not None:
-                nn.init.zeros_(m.bias)
 
     # ---- data --------------------------------------------------------------------------------
     def collate(self, seqs: list[Sequence]) -> Batch:

@@ -23,6 +23,15 @@ class TransformerConfig:
     dropout: float = 0.0
 
 
+def gpt_init(m: nn.Module) -> None:
+    """GPT-2's initialisation for ``module.apply``: N(0, 0.02) weights for linear and embedding layers,
+    zero biases."""
+    if isinstance(m, (nn.Linear, nn.Embedding)):
+        nn.init.normal_(m.weight, std=0.02)
+        if isinstance(m, nn.Linear) and m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
 class KVCache:
     """Preallocated keys/values for every layer.  ``length`` is the number of filled positions."""
 
