@@ -174,11 +174,12 @@ def clean_mesh(verts: np.ndarray, faces: np.ndarray, keep_largest: bool = True) 
     return mesh
 
 
-def _collapse_slivers(mesh: trimesh.Trimesh, rel_area: float = 1e-10, rounds: int = 4) -> trimesh.Trimesh:
+def _collapse_slivers(mesh: trimesh.Trimesh, rel_area: float = 1e-10, rounds: int = 6) -> trimesh.Trimesh:
     """Marching cubes leaves a few zero-area triangles with three distinct, collinear vertices.  Deleting
-    them would open holes; instead collapse each one's shortest edge (the two vertices become one), after
-    which the sliver and its neighbour across that edge are exactly degenerate and drop out cleanly."""
-    scale = float(np.ptp(mesh.vertices, axis=0).max()) if len(mesh.vertices) else 1.0
+    them would open holes; instead collapse each one's shortest edge (the two vertices become one; a tiny
+    triangle collapses to its centre), after which the sliver and its neighbours across the collapsed
+    edges are exactly degenerate and drop out cleanly."""
+    scale = float(np.linalg.norm(np.ptp(mesh.vertices, axis=0))) if len(mesh.vertices) else 1.0
     for _ in range(rounds):
         bad = np.flatnonzero(mesh.area_faces < rel_area * scale * scale)
         if not len(bad):
@@ -189,6 +190,8 @@ def _collapse_slivers(mesh: trimesh.Trimesh, rel_area: float = 1e-10, rounds: in
         k = lengths.argmin(1)
         a, b = f[np.arange(len(f)), k], f[np.arange(len(f)), (k + 1) % 3]
         v[b] = v[a]
+        tiny = lengths.max(1) < 1e-4 * scale  # a tiny triangle, not a needle: all three corners become one
+        v[f[tiny].ravel()] = np.repeat(tri[tiny].mean(1), 3, axis=0)
         mesh = trimesh.Trimesh(v, mesh.faces, process=False)
         mesh.merge_vertices(digits_vertex=9)
         mesh.update_faces(mesh.nondegenerate_faces())
