@@ -18,11 +18,12 @@ from sciGen.data import Sequence, Vocab
 
 
 class DecodeError(ValueError):
-    """A generated Sequence does not decode to a structure; ``text`` keeps what was generated."""
+    """A generated Sequence does not decode to a valid structure; ``text`` keeps what was generated and
+    ``structure`` the decoded structure when it decoded but failed validation (for ``--keep-invalid``)."""
 
-    def __init__(self, reason: str, text: str = "") -> None:
+    def __init__(self, reason: str, text: str = "", structure: Any = None) -> None:
         super().__init__(reason)
-        self.reason, self.text = reason, text
+        self.reason, self.text, self.structure = reason, text, structure
 
 
 class ReadError(ValueError):

@@ -68,9 +68,7 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
                 s = adapter.decode(seq)
                 v = adapter.validate(s)
                 if not v.ok:
-                    e = DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq))
-                    e.structure = s  # kept for --keep-invalid
-                    raise e
+                    raise DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq), s)
                 out.structures.append(s)
             except DecodeError as e:
                 out.invalid.append(e)

@@ -95,7 +95,7 @@ def generate(
                                 **({"batch_size": batch_size} if batch_size else {}), **knobs)
     items = list(res.structures)
     if keep_invalid:
-        items += [e.structure if getattr(e, "structure", None) is not None else e.text for e in res.invalid]
+        items += [e.text if e.structure is None else e.structure for e in res.invalid]
     written = adapter.write(items, output, **write_kw)
     err.print(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
               f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
@@ -254,12 +254,13 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
     from sciGen.adapter import BadRecord
     from sciGen.registry import TOKENIZERS, adapter_class, checkpoints_dir
 
-    adapter = adapter_class(domain)()
     if domain in TOKENIZERS:
         from sciGen.api import resolve_device
         from sciGen.train import load_model
         _, adapter = load_model(checkpoint or checkpoints_dir() / TOKENIZERS[domain], domain=domain,
                                 device=resolve_device(device))
+    else:
+        adapter = adapter_class(domain)()
     errors: list[BadRecord] = []
     done = 0
     for i, s in enumerate(adapter.read(path, errors)):

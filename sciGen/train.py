@@ -221,8 +221,6 @@ def load_model(path: str | Path, domain: str | None = None, device: str | torch.
     model.to(device).eval()
     adapter = registry.adapter_class(blob["domain"])(Vocab.from_dict(blob["vocab"]))
     if hasattr(adapter, "load_extras"):
-        adapter.load_extras(blob.get("extras", {}), device)
-        if getattr(adapter, "tokenizer", "") is None and hasattr(model, "bytes_per_shape"):
-            adapter.tokenizer = model  # the checkpoint is the tokenizer itself
+        adapter.load_extras(blob.get("extras", {}), device, model)
     model.meta = blob.get("meta", {})
     return model, adapter

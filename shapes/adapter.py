@@ -62,12 +62,14 @@ class ShapesAdapter(Adapter):
         return self._vocab().index["c0"]
 
     # ---- tokenizer ----------------------------------------------------------------------------------
-    def load_extras(self, extras: dict, device: str | torch.device = "cpu") -> None:
-        """Attach the VAT embedded in a generator checkpoint."""
+    def load_extras(self, extras: dict, device: str | torch.device = "cpu", model: Any = None) -> None:
+        """Attach the VAT embedded in a generator checkpoint, or the loaded ``model`` when it is a VAT."""
+        from sciGen.tokenizers.vat import VAT
         tok = extras.get("tokenizer")
         if tok is None:
+            if isinstance(model, VAT):
+                self.tokenizer = model
             return
-        from sciGen.tokenizers.vat import VAT
         vat = VAT(tok["config"])
         vat.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tok["state_dict"].items()})
         self.tokenizer = vat.to(device).eval()
@@ -108,12 +110,12 @@ class ShapesAdapter(Adapter):
             return evaluate_grid_sparse(fn, R)[0] if sparse else evaluate_grid(fn, R)
 
     def decode(self, seq: Sequence) -> trimesh.Trimesh:
-        codes = seq.tokens[1:] - self.code_offset() if len(seq) == self._tok().n_tokens + 1 else seq.tokens - self.code_offset()
-        K = self._tok().codebook_size
-        if len(codes) != self._tok().n_tokens or (codes < 0).any() or (codes >= K).any():
-            raise DecodeError(f"expected {self._tok().n_tokens} code tokens in [0, {K})")
-        with torch.no_grad():
-            field = self.occupancy_field(codes)
+        """Sequence [condition,] T codes → mesh by marching cubes at ``self.resolution``."""
+        T, K = self._tok().n_tokens, self._tok().codebook_size
+        codes = seq.tokens[-T:] - self.code_offset()  # a leading condition token is not a code
+        if len(seq) not in (T, T + 1) or (codes < 0).any() or (codes >= K).any():
+            raise DecodeError(f"expected {T} code tokens in [0, {K})")
+        field = self.occupancy_field(codes)
         try:
             return extract_mesh(field, level=0.0)
         except ValueError as e:

@@ -36,7 +36,6 @@ trainer: {{batch_size: 4, max_steps: 10, val_every: 5, val_batches: 1, log_every
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, request) -> dict[str, Path]:
-    from tests.conftest import scigen_cmd  # noqa: F401 - same helper the run_scigen fixture uses
     import subprocess
     import sys
 
