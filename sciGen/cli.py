@@ -232,11 +232,13 @@ def train_cmd(
     precision: Optional[str] = typer.Option(None, "--precision", help="32-true, bf16-mixed …"),
     output: Optional[Path] = typer.Option(None, "--output", help="run folder (default runs/<config name>)"),
     resume: bool = typer.Option(False, "--resume", help="continue from OUTPUT/lightning/last.ckpt"),
+    init_from: Optional[Path] = typer.Option(None, "--init-from",
+                                             help="start from this sciGen checkpoint's weights (fine-tuning)"),
 ) -> None:
     """Train a generator on a domain's data as the config says."""
     from sciGen.train import train
 
-    train(config, data=data, output=output, resume=resume, console=err,
+    train(config, data=data, output=output, resume=resume, init_from=init_from, console=err,
           overrides=dict(max_steps=max_steps, max_time=max_time, batch_size=batch_size, devices=devices,
                          num_nodes=num_nodes, strategy=strategy, accelerator=accelerator, precision=precision))
 

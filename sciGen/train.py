@@ -64,6 +64,22 @@ class TrainConfig:
     data: DataConfig
     model: dict[str, Any] = field(default_factory=dict)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    init_from: str | None = None  # a sciGen checkpoint whose weights start the run (fine-tuning); fresh optimiser
+
+
+def init_weights(model: torch.nn.Module, path: str | Path, generator: str) -> None:
+    """Start ``model`` from the weights of the sciGen checkpoint at ``path`` (same generator and shapes).
+    A mismatch is one clear error naming the checkpoint and the first differing parameter."""
+    blob = load_checkpoint(path, generator=generator)
+    own = model.state_dict()
+    for k, v in blob["state_dict"].items():
+        if k not in own or own[k].shape != v.shape:
+            raise ConfigError(f"{path}: init_from checkpoint does not fit this model ({k}: "
+                              f"{tuple(v.shape)} vs {tuple(own[k].shape) if k in own else 'absent'})")
+    missing = sorted(set(own) - set(blob["state_dict"]))
+    if missing:
+        raise ConfigError(f"{path}: init_from checkpoint lacks {missing[0]} (and {len(missing) - 1} more)")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in blob["state_dict"].items()})
 
 
 def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = True) -> pl.Trainer:
@@ -101,7 +117,8 @@ def holdout_split(records: list, data: DataConfig) -> tuple[list, list]:
 
 
 def train(config_path: str | Path, *, data: str | None = None, output: str | Path | None = None,
-          overrides: dict[str, Any] | None = None, resume: bool = False, console: Console | None = None) -> Path:
+          overrides: dict[str, Any] | None = None, resume: bool = False, init_from: str | Path | None = None,
+          console: Console | None = None) -> Path:
     """Train a generator as the YAML config says; returns the path of the saved sciGen checkpoint."""
     console = console or Console(stderr=True)
     t0 = time.time()
@@ -109,6 +126,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     cfg = from_dict(TrainConfig, raw, str(config_path))
     if data:
         cfg.data.train = data
+    if init_from:
+        cfg.init_from = str(init_from)
     for k, v in (overrides or {}).items():
         if v is not None:
             setattr(cfg.trainer, k, v)
@@ -168,6 +187,9 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
     tc = cfg.trainer
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
+    if cfg.init_from and not (resume and last.is_file()):  # a resumed run restores its own weights
+        init_weights(model, cfg.init_from, cfg.generator)
+        data_meta = {**data_meta, "init_from": str(cfg.init_from)}
     trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
 
     path = output / "model.pt"

@@ -49,3 +49,26 @@ def test_checkpoint_mismatches_are_clear_errors(tmp_path: Path) -> None:
     p.write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="not a readable"):
         load_checkpoint(p)
+
+
+def test_init_from_starts_a_new_run_from_a_checkpoint(tmp_path: Path, tiny_config, run_scigen) -> None:
+    from sciGen.config import ConfigError
+    from sciGen.train import init_weights
+
+    cfg, _ = tiny_config(steps=4)
+    assert run_scigen("train", cfg, "--output", tmp_path / "a").returncode == 0
+    first, _ = load_model(tmp_path / "a" / "model.pt")
+    fresh = type(first)(first.cfg)
+    init_weights(fresh, tmp_path / "a" / "model.pt", "unigenx")
+    for k, v in first.state_dict().items():
+        assert torch.equal(fresh.state_dict()[k], v), k
+    r = run_scigen("train", cfg, "--output", tmp_path / "b", "--init-from", tmp_path / "a" / "model.pt",
+                   "--max-steps", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert load_model(tmp_path / "b" / "model.pt")[0].meta["init_from"].endswith("model.pt")
+    # a checkpoint of another shape is one clear error
+    wrong = tmp_path / "w.pt"
+    sd = {k: torch.zeros(3) if i == 0 else v for i, (k, v) in enumerate(first.state_dict().items())}
+    save_checkpoint(wrong, generator="unigenx", domain="molecules", config={}, vocab={}, state_dict=sd)
+    with pytest.raises(ConfigError, match="does not fit this model"):
+        init_weights(fresh, wrong, "unigenx")
