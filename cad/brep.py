@@ -180,15 +180,28 @@ def bounding_box(shape: TopoDS_Shape, optimal: bool = True) -> tuple[np.ndarray,
 def normalize(shape: TopoDS_Shape, half_extent: float = 1.0) -> TopoDS_Shape:
     """Translate and scale uniformly so the bounding box is centred and its longest side is
     ``2·half_extent`` (the [-1, 1]³ cube by default).  The geometry is transformed, not just located."""
-    lo, hi = bounding_box(shape)
+    return normalize_like(shape, shape, half_extent)
+
+
+def normalization(frame: TopoDS_Shape, half_extent: float = 1.0) -> gp_Trsf:
+    """The transform :func:`normalize` applies to ``frame`` (``.Inverted()`` maps back)."""
+    lo, hi = bounding_box(frame)
     size = float((hi - lo).max())
     if not np.isfinite(size) or size <= 0:
         raise ValueError("cannot normalise a shape with an empty bounding box")
-    centre = (lo + hi) / 2
     move, scale = gp_Trsf(), gp_Trsf()
-    move.SetTranslation(gp_Vec(*(-centre)))
+    move.SetTranslation(gp_Vec(*(-(lo + hi) / 2)))
     scale.SetScale(gp_Pnt(0, 0, 0), 2 * half_extent / size)
-    return BRepBuilderAPI_Transform(shape, scale.Multiplied(move), True).Shape()
+    return scale.Multiplied(move)
+
+
+def transformed(shape: TopoDS_Shape, trsf: gp_Trsf) -> TopoDS_Shape:
+    return BRepBuilderAPI_Transform(shape, trsf, True).Shape()
+
+
+def normalize_like(shape: TopoDS_Shape, frame: TopoDS_Shape, half_extent: float = 1.0) -> TopoDS_Shape:
+    """``shape`` moved and scaled by the transform that :func:`normalize` applies to ``frame``."""
+    return transformed(shape, normalization(frame, half_extent))
 
 
 def tessellate(shape: TopoDS_Shape, deflection: float = 0.005, angle: float = 0.3

@@ -15,11 +15,12 @@ import numpy as np
 from OCP.BRep import BRep_Tool
 from OCP.TopoDS import TopoDS_Shape
 
+from sciGen.adapter import ReadError
 from sciGen.cad.brep import count, edge_faces, normalize
 from sciGen.cad.sampling import GridError, edge_grid, face_grid, surface_type
 
 
-class PartError(ValueError):
+class PartError(ReadError):
     """A part the tokenizer cannot read (an assembly, an open shell, a face it cannot grid)."""
 
 
@@ -68,10 +69,30 @@ def split_closed(shape: TopoDS_Shape) -> TopoDS_Shape:
 
 
 def part_record(shape: TopoDS_Shape, n: int = 32, edge_n: int = 32, max_faces: int | None = None,
-                split: bool = True) -> PartRecord:
-    """The arrays of a one-solid part, normalised into [-1, 1]³ (longest side 2), closed faces split."""
-    check_part(shape)
-    shape = normalize(split_closed(shape) if split else shape)
+                split: bool = True, partial: bool = False, frame: TopoDS_Shape | None = None) -> PartRecord:
+    """The arrays of a one-solid part, normalised into [-1, 1]³ (longest side 2), closed faces split.
+    ``partial``: any set of faces (an open shell to autocomplete) — edges bounding one face are left out,
+    and ``frame`` (the shape whose box defines the normalisation, default the shape itself) may be given."""
+    if not partial:
+        check_part(shape)
+    elif count(shape, "face") == 0:
+        raise PartError("no faces")
+    else:  # loose faces (a STEP file of faces shares no edges): sew them so that neighbours share edges
+        from OCP.BRepBuilderAPI import BRepBuilderAPI_Sewing
+        from sciGen.cad.brep import bounding_box
+        lo, hi = bounding_box(shape)
+        sew = BRepBuilderAPI_Sewing(1e-6 * float((hi - lo).max()))
+        sew.Add(shape)
+        sew.Perform()
+        if sew.SewedShape() is not None and not sew.SewedShape().IsNull():
+            shape = sew.SewedShape()
+    if split:
+        shape = split_closed(shape)
+    if frame is None:
+        shape = normalize(shape)
+    else:
+        from sciGen.cad.brep import normalize_like
+        shape = normalize_like(shape, frame)
     faces, edges, owners = edge_faces(shape)
     if max_faces is not None and len(faces) > max_faces:
         raise PartError(f"{len(faces)} faces (this tokenizer takes at most {max_faces})")
@@ -88,7 +109,7 @@ def part_record(shape: TopoDS_Shape, n: int = 32, edge_n: int = 32, max_faces: i
     egrids, epairs, seams = [], [], 0
     for j, (edge, fs) in enumerate(zip(edges, owners)):
         if BRep_Tool.Degenerated_s(edge) or len(set(fs)) < 2:
-            seams += 1
+            seams += len(fs) != 1  # a free edge of a partial shell is not a seam
             continue
         if len(set(fs)) > 2:
             raise PartError(f"edge {j} bounds {len(set(fs))} faces (non-manifold)")

@@ -63,9 +63,10 @@ def generate(
     top_p: Optional[float] = typer.Option(None, "--top-p"),
     cfg_scale: Optional[float] = typer.Option(None, "--cfg-scale", help="shapes: classifier-free guidance"),
     resolution: int = typer.Option(128, "--resolution", help="shapes: marching-cubes grid"),
-    fmt: str = typer.Option("obj", "--format", help="shapes: obj, stl, ply, off, glb"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="shapes: obj (default), stl, ply, off, glb; cad: step (default), brep"),
     keep_invalid: bool = typer.Option(False, "--keep-invalid", help="also write invalid draws"),
     preview: Optional[Path] = typer.Option(None, "--preview", help="PNG picture of the first 16"),
+    complete: Optional[Path] = typer.Option(None, "--complete", help="cad: a partial B-Rep (STEP) to autocomplete"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 …"),
 ) -> None:
     """Draw N structures from a generator and write the valid ones."""
@@ -78,17 +79,22 @@ def generate(
         _fail(ValueError(f"{domain} structures are generated from inputs: {adapter_class(domain).conditional_only}"))
     model, adapter = load(domain, generator=generator, checkpoint=checkpoint, device=device)
     output = output or Path(getattr(adapter, "default_output", f"{domain}.smi"))
-    write_kw = {}
+    write_kw = {"fmt": fmt} if fmt else {}
     if hasattr(adapter, "resolution"):
         adapter.resolution = resolution
-        write_kw["fmt"] = fmt
-    else:
+    if not getattr(adapter, "folder_output", False):
+        if fmt:
+            _fail(ValueError(f"--format is not available for {domain} (the output's suffix decides)"))
         adapter.format_for(output, writing=True)
     knobs = dict(temperature=temperature, top_k=top_k, top_p=top_p, cfg_scale=cfg_scale)
     if condition is not None:
         if not hasattr(adapter, "condition_id"):
             _fail(ValueError(f"--condition is not available for {domain}"))
         knobs["condition"] = adapter.condition_id(condition)
+    if hasattr(adapter, "sampling_knobs"):
+        knobs = adapter.sampling_knobs(model, knobs, complete=complete)
+    elif complete is not None:
+        _fail(ValueError(f"--complete is not available for {domain}"))
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"sampling {domain}", total=n)
         res = sample_structures(model, adapter, n, seed=seed, on_batch=lambda m: bar.advance(task, m),
@@ -127,7 +133,7 @@ def evaluate(
         if reference is None and not generated.is_dir():
             _fail(ValueError(f"evaluate {domain} needs a folder of meshes (and --reference for distribution metrics)"))
         with err.status(f"scoring {generated}" + (f" against {reference}" if reference else "")):
-            metrics = adapter.evaluate_folders(generated, reference)
+            metrics = adapter.evaluate_folders(generated, reference, **({"train": train} if train else {}))
         title = f"{generated} vs {reference}" if reference else str(generated)
     elif hasattr(adapter, "evaluate_results"):
         if labels is None:
@@ -247,13 +253,13 @@ def train_cmd(
 @_guard
 def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...),
              limit: int = typer.Option(20, "--limit", help="records to show (0 = all)"),
-             checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="shapes: a VAT checkpoint"),
-             json_out: bool = typer.Option(False, "--json", help="shapes: print JSON"),
-             reconstruction: Optional[Path] = typer.Option(None, "--reconstruction", help="shapes: write it here"),
+             checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="shapes: a VAT checkpoint; cad: AutoBrep"),
+             json_out: bool = typer.Option(False, "--json", help="shapes, cad: print JSON"),
+             reconstruction: Optional[Path] = typer.Option(None, "--reconstruction", help="shapes, cad: write it here"),
              device: str = typer.Option("auto", "--device")) -> None:
     """Print the token sequence of each record in a file (shapes: token count, bytes and how well the
     tokens reconstruct the mesh)."""
-    from sciGen.adapter import BadRecord
+    from sciGen.adapter import BadRecord, ReadError
     from sciGen.registry import TOKENIZERS, adapter_class, checkpoints_dir
 
     if domain in TOKENIZERS:
@@ -275,17 +281,16 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
         for warning in adapter.input_warnings(s) if hasattr(adapter, "input_warnings") else ():
             err.print(f"[yellow]warning:[/yellow] {path}: {warning}", highlight=False)
         with err.status(f"tokenizing {path}"):
-            r = adapter.reconstruction(s)
-        report = {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k])
-                  for k in ("tokens", "bytes", "fscore", "chamfer", "iou")}
-        if reconstruction is not None and r["mesh"] is not None:
-            adapter.write([r["mesh"]], reconstruction)
+            try:
+                r = adapter.reconstruction(s)
+            except ReadError as e:
+                raise ReadError(f"{path}: {e}") from None
+        if reconstruction is not None and r.get("structure") is not None:
+            adapter.write([r["structure"]], reconstruction)
         if json_out:
-            out.print(json.dumps(report), highlight=False)
+            out.print(json.dumps(r["report"]), highlight=False)
         else:
-            out.print(f"{path}: {report['tokens']} tokens, {report['bytes']} bytes, F-score@0.02 "
-                      f"{report['fscore']:.3f}, Chamfer-L1 {r['chamfer']:.4f}, volume IoU {r['iou']:.3f}"
-                      + (f" (reconstruction failed: {r['error']})" if "error" in r else ""), highlight=False)
+            out.print(f"{path}: {r['summary']}", highlight=False)
     for e in errors:
         err.print(f"skipped {e}", highlight=False)
     if errors and done == 0:

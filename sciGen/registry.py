@@ -12,12 +12,15 @@ DOMAINS: dict[str, str] = {
     "proteins": "sciGen.proteins.adapter:ProteinsAdapter",
     "peptides": "sciGen.proteins.adapter:ProteinsAdapter",  # alias: `scigen evaluate peptides`
     "shapes": "sciGen.shapes.adapter:ShapesAdapter",
+    "cad": "sciGen.cad.adapter:CADAdapter",
 }
 GENERATORS: dict[str, str] = {
     "unigenx": "sciGen.generators.unigenx:UniGenX",
     "bidir_peptide": "sciGen.generators.bidir_peptide:BidirPeptide",
     "g3pt": "sciGen.generators.g3pt:G3PT",
     "vat": "sciGen.tokenizers.vat:VAT",
+    "fsq_autoencoder": "sciGen.tokenizers.fsq_autoencoder:FSQAutoencoder",
+    "autobrep": "sciGen.generators.autobrep:AutoBrep",
 }
 # domain → (generator, checkpoint file shipped in sciGen/checkpoints/)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -25,9 +28,10 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "proteins": ("bidir_peptide", "proteins-bidir.pt"),
     "peptides": ("bidir_peptide", "proteins-bidir.pt"),
     "shapes": ("g3pt", "shapes-g3pt.pt"),
+    "cad": ("autobrep", "cad-autobrep.pt"),
 }
 # domain → the shipped tokenizer checkpoint (``scigen tokenize``)
-TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt"}
+TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt", "cad": "cad-autobrep.pt"}
 
 
 class RegistryError(ValueError):

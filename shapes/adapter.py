@@ -33,6 +33,7 @@ class ShapesAdapter(Adapter):
     domain = "shapes"
     formats = FORMATS
     default_output = "shapes"  # a folder: one mesh file per shape
+    folder_output = True
 
     def __init__(self, vocab: Vocab | None = None) -> None:
         super().__init__(vocab or self.default_vocab())
@@ -155,8 +156,20 @@ class ShapesAdapter(Adapter):
         return out
 
     def reconstruction(self, mesh: trimesh.Trimesh, n_points: int = 100_000) -> dict[str, Any]:
-        """Tokenize one mesh and score its reconstruction: tokens, bytes, fscore@0.02, chamfer (and the mesh).
-        Non-watertight input is tokenized anyway; its inside test for the metrics is robust (ray voting)."""
+        """Tokenize one mesh and score its reconstruction: tokens, bytes, fscore@0.02, chamfer (and the mesh),
+        plus ``report`` (the JSON keys of ``scigen tokenize --json``), ``summary`` (one line) and
+        ``structure`` (the reconstructed mesh).  Non-watertight input is tokenized anyway; its inside test
+        for the metrics is robust (ray voting)."""
+        r = self._reconstruction(mesh, n_points)
+        r["report"] = {k: (None if isinstance(r[k], float) and r[k] != r[k] else r[k])
+                       for k in ("tokens", "bytes", "fscore", "chamfer", "iou")}
+        r["summary"] = (f"{r['tokens']} tokens, {r['bytes']} bytes, F-score@0.02 {r['fscore']:.3f}, Chamfer-L1 "
+                        f"{r['chamfer']:.4f}, volume IoU {r['iou']:.3f}"
+                        + (f" (reconstruction failed: {r['error']})" if "error" in r else ""))
+        r["structure"] = r["mesh"]
+        return r
+
+    def _reconstruction(self, mesh: trimesh.Trimesh, n_points: int) -> dict[str, Any]:
         from sciGen.shapes.metrics import paired_metrics
         ref = normalize(mesh)
         seq = self.encode(ref)
