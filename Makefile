@@ -1,4 +1,4 @@
-# make demo — create .venv, install, generate molecules and shapes and sequence peptides with the shipped checkpoints into demo-out/
+# make demo — create .venv, install, generate molecules, shapes and CAD parts and sequence peptides with the shipped checkpoints into demo-out/
 # make test — create .venv, install, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,12 +22,14 @@ demo: install
 	$(BIN)/scigen generate molecules -n 16 -o demo-out/molecules.sdf --seed 1
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes --condition chair --preview demo-out/shapes.png
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes-mug --condition mug --format stl --seed 1
+	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --preview demo-out/cad.png
 	$(BIN)/scigen sequence tests/proteins/data/sample.mgf -o demo-out/peptides.mztab
 	@echo "first PSMs (sequence, score, spectra_ref):"
 	@grep '^PSM' demo-out/peptides.mztab | head -8 | cut -f2,9,15
 	$(BIN)/scigen evaluate peptides demo-out/peptides.mztab --labels tests/proteins/data/sample.mgf
 	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D), shapes/ (chairs, OBJ),"
-	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), peptides.mztab (de novo PSMs)"
+	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), cad/ (valid STEP parts), cad.png (preview),"
+	@echo "          peptides.mztab (de novo PSMs)"
 
 test: install
 	$(BIN)/python -m pytest -q

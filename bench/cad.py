@@ -25,7 +25,7 @@ import torch
 from rich.progress import Progress
 
 from sciGen.cad.brep import count, normalize
-from sciGen.cad.build import build_solid
+from sciGen.cad.build import BuildError, build_solid
 from sciGen.cad.metrics import distribution, face_graph, point_cloud, surface_chamfer, unique_novel
 from sciGen.cad.procedural import FAMILIES, instance
 from sciGen.cad.record import PartError, part_record
@@ -58,8 +58,11 @@ def roundtrip(adapter, res: dict, n_proc: int) -> None:
             try:
                 rec = part_record(shape)
                 row["faces"] = rec.n_faces
-                oracle = build_solid(rec.face_grids.astype(float), rec.edge_grids.astype(float), rec.edge_faces)
-                row["oracle_valid"] = validate(oracle).ok
+                try:
+                    oracle = build_solid(rec.face_grids.astype(float), rec.edge_grids.astype(float), rec.edge_faces)
+                    row["oracle_valid"] = validate(oracle).ok
+                except BuildError:
+                    row["oracle_valid"] = False
                 t = time.time()
                 r = adapter.reconstruction(shape)["report"]
                 row.update(valid=r["valid"], chamfer=r["chamfer"], reasons=r["reasons"], tokens=r["tokens"],

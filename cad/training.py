@@ -52,7 +52,6 @@ def datasets(adapter: Any, data: Any, vocab: Vocab, model_cfg: dict, seed: int, 
     if not face_tok or not edge_tok:
         raise ReadError("data.options.face_tokenizer and edge_tokenizer (autoencoder checkpoints) are required")
     from sciGen.checkpoint import load_checkpoint
-    from sciGen.data import collate
     blobs = {}
     for key, path in (("face_tokenizer", face_tok), ("edge_tokenizer", edge_tok)):
         blob = load_checkpoint(Path(path), generator="fsq_autoencoder", domain="cad")
@@ -71,7 +70,7 @@ def datasets(adapter: Any, data: Any, vocab: Vocab, model_cfg: dict, seed: int, 
               "token_kinds": token_kinds(vocab)}
     info |= {"max_len": max_len, "mean_len": float(np.mean([len(s) for s in seqs])),
              "n_too_long": int((~fits).sum())}
-    return {"train": [seqs[i] for i in tr], "val": [seqs[i] for i in va], "collate": lambda s: collate(s, vocab.pad_id),
+    return {"train": [seqs[i] for i in tr], "val": [seqs[i] for i in va], "collate": None,  # the model's own
             "info": info, "holdout_keys": hold_keys, "vocab": vocab, "fields": fields, "extras": extras}
 
 

@@ -226,10 +226,11 @@ def _train_streamed(cfg: TrainConfig, raw: dict, adapter: Any, output: Path, res
         console.print(", ".join(f"{k} {v}" for k, v in ds["info"].items()))
         atomic_write_text(output / "holdout.txt", "".join(k + "\n" for k in ds["holdout_keys"]))
     shuffle = not isinstance(ds["train"], torch.utils.data.IterableDataset)
-    loader = torch.utils.data.DataLoader(ds["train"], batch_size=tc.batch_size, collate_fn=ds["collate"],
+    collate_fn = ds.get("collate") or model.collate  # the adapter's, or the generator's own (<bos>/<eos> wrapping)
+    loader = torch.utils.data.DataLoader(ds["train"], batch_size=tc.batch_size, collate_fn=collate_fn,
                                          shuffle=shuffle, drop_last=shuffle, num_workers=tc.num_workers,
                                          persistent_workers=tc.num_workers > 0)
-    val_loader = torch.utils.data.DataLoader(ds["val"], batch_size=tc.batch_size, collate_fn=ds["collate"])
+    val_loader = torch.utils.data.DataLoader(ds["val"], batch_size=tc.batch_size, collate_fn=collate_fn)
     return _fit_and_save(cfg, raw, model, vocab, loader, val_loader, output, resume, console, t0, ds["info"],
                          ds.get("extras"))
 
