@@ -14,8 +14,8 @@ the two faces it bounds.  Steps:
 3. **Surfaces**: a plane when the face's boundary edges are coplanar (edges decode more accurately than
    face grids) or its grid is flat — an exact analytic snap; otherwise a B-spline surface
    (``GeomAPI_PointsToBSplineSurface``) through the grid.
-4. **Faces**: each face's edges are chained into closed loops through their shared vertices.  A curved
-   face with one loop is *filled* through its edges (``BRepOffsetAPI_MakeFilling``: the edges as
+4. **Faces**: each face's edges are chained into closed loops through their shared vertices.  For decoded
+   geometry (``Tolerances.fill``) a curved face with one loop is *filled* through its edges (``BRepOffsetAPI_MakeFilling``: the edges as
    boundary constraints, interior grid points as point constraints), so its edges lie on it by
    construction; otherwise the loop with the largest box is the outer wire, the others holes,
    ``BRepBuilderAPI_MakeFace`` on the surface, p-curves by projection (``ShapeFix_Edge.FixAddPCurve``),
@@ -68,6 +68,7 @@ class Tolerances:
     arc: float = ARC_TOL
     plane: float = PLANE_TOL
     sew: float = SEW_TOLERANCE
+    fill: bool = False  # fill curved faces through their edges (for decoded, inexact geometry)
 
 
 log = logging.getLogger(__name__)
@@ -280,7 +281,7 @@ def build_solid(face_grids: np.ndarray, edge_grids: np.ndarray, edge_faces: np.n
             loops = _loops(elist, ends)
         except BuildError as err:
             raise BuildError(f"face {f}: {err}") from None
-        if not isinstance(surf, Geom_Plane) and len(loops) == 1:
+        if tol.fill and not isinstance(surf, Geom_Plane) and len(loops) == 1:
             face = _filled_face(surf, [edges[e] for e in loops[0]], face_grids[f], tol)
             log.debug("face %d: %s", f, "filled" if face is not None else "filling failed, trimming the B-spline fit")
             if face is not None:
@@ -358,7 +359,7 @@ def build_solid(face_grids: np.ndarray, edge_grids: np.ndarray, edge_faces: np.n
 
 
 # the tolerance ladder for decoded geometry: tight first (exact analytic snaps, 5e-3 sewing), then looser
-LADDER = (Tolerances(0.02, 0.02, 0.02, 5e-3), Tolerances(0.05, 0.05, 0.05, 2e-2))
+LADDER = (Tolerances(0.02, 0.02, 0.02, 5e-3, True), Tolerances(0.05, 0.05, 0.05, 2e-2, True))
 
 
 def build_valid(face_grids: np.ndarray, edge_grids: np.ndarray, edge_faces: np.ndarray,
