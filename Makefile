@@ -22,13 +22,16 @@ demo: install
 	$(BIN)/scigen generate molecules -n 16 -o demo-out/molecules.sdf --seed 1
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes --condition chair --preview demo-out/shapes.png
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes-mug --condition mug --format stl --seed 1
-	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --preview demo-out/cad.png
+	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --keep-invalid --preview demo-out/cad.png
+	$(BIN)/python -c "from sciGen.cad.procedural import instance; from sciGen.cad.brep import write_step; write_step(instance('block', 0, seed=1), 'demo-out/cad-block.step')"
+	$(BIN)/scigen tokenize cad demo-out/cad-block.step --reconstruction demo-out/cad-block-roundtrip.step
 	$(BIN)/scigen sequence tests/proteins/data/sample.mgf -o demo-out/peptides.mztab
 	@echo "first PSMs (sequence, score, spectra_ref):"
 	@grep '^PSM' demo-out/peptides.mztab | head -8 | cut -f2,9,15
 	$(BIN)/scigen evaluate peptides demo-out/peptides.mztab --labels tests/proteins/data/sample.mgf
 	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D), shapes/ (chairs, OBJ),"
-	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), cad/ (valid STEP parts), cad.png (preview),"
+	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), cad/ (generated STEP parts, invalid ones kept: see cad-autobrep.md),"
+	@echo "          cad-block.step and cad-block-roundtrip.step (a part and its AutoBrep token round trip),"
 	@echo "          peptides.mztab (de novo PSMs)"
 
 test: install
