@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from rich.progress import Progress
 
-from sciGen.cad.brep import count, normalize
+from sciGen.cad.brep import count
 from sciGen.cad.build import BuildError, build_solid
-from sciGen.cad.metrics import distribution, face_graph, point_cloud, surface_chamfer, unique_novel
+from sciGen.cad.metrics import score
 from sciGen.cad.procedural import FAMILIES, instance
 from sciGen.cad.record import PartError, part_record
 from sciGen.cad.validate import validate
@@ -110,12 +110,8 @@ def generate(model, adapter, res: dict, n: int, n_ref: int, train_graphs: int) -
             t_decode += time.time() - t
             bar.advance(task)
     refs = reference_parts(n_ref)
-    from sciGen.cad.dataset import part_sources  # the training parts: seed 0, minus the hash hold-out
-    train = [instance(f, i, seed=0) for f in FAMILIES for i in range(train_graphs)]
-    m = unique_novel([face_graph(s) for s in ok], [face_graph(s) for s in train])
-    rng = np.random.default_rng(0)
-    if ok:
-        m.update(distribution([point_cloud(s, 2000, rng) for s in ok], [point_cloud(s, 2000, rng) for s in refs]))
+    train = [instance(f, i, seed=0) for f in FAMILIES for i in range(train_graphs)]  # training parts (seed 0)
+    m = score(ok, refs, train, 2000, seed=0)
     res["generate"] = {"n": n, "valid": len(ok) / n, **m, "invalid_reasons": dict(reasons.most_common(12)),
                        "faces_per_valid_part": float(np.mean([count(s, "face") for s in ok])) if ok else None,
                        "seconds_sampling_per_part": t_sample / n, "seconds_decoding_per_part": t_decode / n,
@@ -141,7 +137,7 @@ def complete(model, adapter, res: dict, n_per_family: int) -> None:
                 prefix = toks[:half]
                 given = parse(prefix + ["<eol>"])
                 knobs = adapter.sampling_knobs(model, {})
-                knobs["condition"] = adapter.prefix(prefix)
+                knobs["condition"] = adapter.sequence(prefix)
                 seq = model.sample(1, generator=gen, **knobs)[0]
                 row = {"key": f"{f}/{100 + i}", "given_faces": len(given.face_codes)}
                 try:

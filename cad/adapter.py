@@ -22,7 +22,7 @@ from OCP.TopoDS import TopoDS_Shape
 from sciGen.adapter import Adapter, DecodeError, ReadError, TrainingRecord, Validity
 from sciGen.data import EOS, SPECIALS, Sequence, Vocab
 from sciGen.cad.formats import FORMATS, write_folder
-from sciGen.cad.tokens import (N_BBOX, STRUCT, Grammar, SequenceError, TokenSpec, bbox, canonical_edge_grid,
+from sciGen.cad.tokens import (N_BBOX, Grammar, SequenceError, TokenSpec, canonical_edge_grid,
                                canonical_face_grid, complexity, layout, parse, serialize)
 
 # role ids (Sequence.level): what each position of the sequence is
@@ -34,7 +34,7 @@ ROLE = {r: i for i, r in enumerate(ROLES)}
 
 def roles_and_faces(tokens: list[str]) -> tuple[list[int], list[int]]:
     """Role id and 1 + face block index (0 outside faces) of each token of a grammatical sequence."""
-    g = Grammar(TokenSpec(bins=10**9, max_faces=10**9, face_codebook=10**9, edge_codebook=10**9))
+    g = Grammar.unbounded()
     roles, faces = [], []
     for t in tokens:
         roles.append(ROLE[role_of(g, t)])
@@ -111,17 +111,20 @@ class CADAdapter(Adapter):
         fg, fb = zip(*(normalized(canonical_face_grid(g)) for g in rec.face_grids))
         eg, eb = zip(*(normalized(canonical_edge_grid(g)) for g in rec.edge_grids))
         return self.serialize_part(np.asarray(fg), np.asarray(fb), np.asarray(eg), np.asarray(eb), rec.edge_faces,
-                                   rec.adjacency(), cond or complexity(rec.n_faces))
+                                   cond or complexity(rec.n_faces))
 
     def serialize_part(self, face_grids: np.ndarray, face_boxes: np.ndarray, edge_grids: np.ndarray,
-                       edge_boxes: np.ndarray, edge_faces: np.ndarray, adjacency: list[set[int]], cond: str) -> list[str]:
+                       edge_boxes: np.ndarray, edge_faces: np.ndarray, cond: str) -> list[str]:
         """Normalised grids + world boxes + topology → token strings (codes from the autoencoders)."""
         face_ae, edge_ae = self._aes()
+        return self.tokens_of(face_boxes, self.codes(face_ae, face_grids), edge_boxes, self.codes(edge_ae, edge_grids),
+                              edge_faces, cond)
+
+    def tokens_of(self, face_boxes: np.ndarray, face_codes: np.ndarray, edge_boxes: np.ndarray,
+                  edge_codes: np.ndarray, edge_faces: np.ndarray, cond: str) -> list[str]:
+        """World boxes + codes + topology → token strings (boxes quantised, faces in BFS order)."""
         fq, eq = self.spec.quantize(face_boxes), self.spec.quantize(edge_boxes)
-        fc = self.codes(face_ae, face_grids)
-        ec = self.codes(edge_ae, edge_grids)
-        lay = layout(fq, eq, edge_faces, adjacency)
-        return serialize(lay, fq, fc, eq, ec, cond)
+        return serialize(layout(fq, eq, edge_faces), fq, face_codes, eq, edge_codes, cond)
 
     @staticmethod
     def codes(ae: Any, grids: np.ndarray, batch: int = 512) -> np.ndarray:
@@ -195,16 +198,10 @@ class CADAdapter(Adapter):
 
     def metrics(self, generated: list[TopoDS_Shape], reference: list[TopoDS_Shape], train: list | None = None,
                 n_points: int = 2000, **kw: Any) -> dict[str, float]:
-        from sciGen.cad.metrics import distribution, face_graph, point_cloud, unique_novel
+        from sciGen.cad.metrics import score
         from sciGen.cad.validate import validate
         ok = [s for s in generated if validate(s).ok]
-        out = {"valid": len(ok) / max(len(generated), 1)}
-        out.update(unique_novel([face_graph(s) for s in ok], [face_graph(s) for s in train] if train else None))
-        if reference and ok:
-            rng = np.random.default_rng(0)
-            out.update(distribution([point_cloud(s, n_points, rng) for s in ok],
-                                    [point_cloud(s, n_points, rng) for s in reference]))
-        return out
+        return {"valid": len(ok) / max(len(generated), 1)} | score(ok, reference, train or None, n_points)
 
     def reconstruction(self, shape: TopoDS_Shape) -> dict[str, Any]:
         """Tokenize a part and rebuild it: sequence length, strict validity (and why not), surface Chamfer-L1
@@ -260,9 +257,6 @@ class CADAdapter(Adapter):
         from sciGen.cad.constraint import GrammarConstraint
         return GrammarConstraint(self._vocab(), self.spec, self.sample_max_faces, model.cfg.transformer.max_len)
 
-    def prefix(self, tokens: list[str]) -> Sequence:
-        return self.sequence(tokens)
-
     def partial_tokens(self, shape: TopoDS_Shape, cond: str = "<uncond>") -> list[str]:
         """An open shell (some faces of a part) → the AutoBrep prefix of those faces, ending after the last
         face block, so sampling continues with more faces.  Edges with one face are left to the completion."""
@@ -275,7 +269,7 @@ class CADAdapter(Adapter):
             eg, eb = (np.asarray(a) for a in zip(*(normalized(canonical_edge_grid(g)) for g in rec.edge_grids)))
         else:
             eg, eb = np.zeros((0, edge_ae.cfg.grid, 3)), np.zeros((0, 6))
-        toks = self.serialize_part(np.asarray(fg), np.asarray(fb), eg, eb, rec.edge_faces, rec.adjacency(), cond)
+        toks = self.serialize_part(np.asarray(fg), np.asarray(fb), eg, eb, rec.edge_faces, cond)
         if toks.count("<bol>") > 1 and any(len(nb) == 0 for nb in rec.adjacency()):
             raise PartError("the given faces are not connected by shared edges")
         return toks[:-1]  # drop the final <eol>: the last level stays open
@@ -291,10 +285,10 @@ class CADAdapter(Adapter):
         if complete is not None:
             from sciGen.cad.brep import normalization
             shape = next(iter(self.read(complete)))
-            knobs["condition"] = self.prefix(self.partial_tokens(shape, cond_tok))
+            knobs["condition"] = self.sequence(self.partial_tokens(shape, cond_tok))
             self.output_transform = normalization(shape).Inverted()  # completions come back in the input's frame
         else:
-            knobs["condition"] = self.prefix([cond_tok])
+            knobs["condition"] = self.sequence([cond_tok])
         knobs["constraint"] = self.constraint(model)
         return knobs
 
@@ -304,5 +298,3 @@ class CADAdapter(Adapter):
         from sciGen.cad.training import datasets
         return datasets(self, data, vocab, model_cfg, seed, generator, console)
 
-
-__all__ = ["CADAdapter", "ROLES", "STRUCT"]

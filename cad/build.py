@@ -34,7 +34,6 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from OCP.BRep import BRep_Builder
 from OCP.BRepBuilderAPI import (BRepBuilderAPI_MakeEdge, BRepBuilderAPI_MakeFace, BRepBuilderAPI_MakeSolid,
                                 BRepBuilderAPI_MakeVertex, BRepBuilderAPI_MakeWire, BRepBuilderAPI_Sewing)
 from OCP.GC import GC_MakeArcOfCircle, GC_MakeSegment

@@ -31,7 +31,6 @@ class GrammarConstraint:
         return Grammar(TokenSpec(self.spec.bins, self.max_faces, self.spec.face_codebook, self.spec.edge_codebook))
 
     def start(self, prefixes: list[list[int]]) -> None:
-        from sciGen.cad.adapter import role_of  # noqa: F401 - the adapter module defines the role names
         self.rows, self.lengths = [], []
         for p in prefixes:
             g = self._grammar()

@@ -124,6 +124,18 @@ def distribution(gen: Sequence[np.ndarray], ref: Sequence[np.ndarray]) -> dict[s
     return out
 
 
+def score(valid: Sequence[TopoDS_Shape], reference: Sequence[TopoDS_Shape] | None = None,
+          train: Sequence[TopoDS_Shape] | None = None, n_points: int = 2000, seed: int = 0) -> dict[str, float]:
+    """``unique`` (and ``novel`` against ``train``) of the valid parts, and their MMD-CD / COV-CD / 1-NNA-CD /
+    JSD against ``reference`` (clouds of ``n_points``: the valid parts' first, then the reference's)."""
+    out = unique_novel([face_graph(s) for s in valid], [face_graph(s) for s in train] if train is not None else None)
+    if reference and valid:
+        rng = np.random.default_rng(seed)
+        gen = [point_cloud(s, n_points, rng) for s in valid]
+        out.update(distribution(gen, [point_cloud(s, n_points, rng) for s in reference]))
+    return out
+
+
 def evaluate_folders(generated: str | Path, reference: str | Path | None = None, train: str | Path | None = None,
                      n_points: int = 2000, seed: int = 0, errors: list | None = None) -> dict[str, float]:
     """``scigen evaluate cad``: ``valid`` (strict) and ``unique`` over the readable files of ``generated``;
@@ -136,19 +148,14 @@ def evaluate_folders(generated: str | Path, reference: str | Path | None = None,
     n_files = len(cad_files(generated))
     if n_files == 0:
         raise ValueError(f"{generated}: no STEP / BREP files")
-    gen = read_folder(generated, errors)
-    ok = [s for _, s in gen if validate(s).ok]
-    out: dict[str, float] = {"n": float(n_files), "valid": len(ok) / n_files}
-    graphs = [face_graph(s) for s in ok]
-    tr = [face_graph(s) for _, s in read_folder(train, errors)] if train else None
-    out.update(unique_novel(graphs, tr))
-    if reference is not None and ok:
-        rng = np.random.default_rng(seed)
-        ref = [point_cloud(s, n_points, rng) for _, s in read_folder(reference, errors)]
+    ok = [s for _, s in read_folder(generated, errors) if validate(s).ok]
+    tr = [s for _, s in read_folder(train, errors)] if train else None
+    ref = None
+    if reference is not None:
+        ref = [s for _, s in read_folder(reference, errors)]
         if not ref:
             raise ValueError(f"{reference}: no readable reference parts")
-        out.update(distribution([point_cloud(s, n_points, rng) for s in ok], ref))
-    return out
+    return {"n": float(n_files), "valid": len(ok) / n_files} | score(ok, ref, tr, n_points, seed)
 
 
 def surface_chamfer(a: TopoDS_Shape, b: TopoDS_Shape, n: int = 20_000, seed: int = 0,
@@ -157,21 +164,13 @@ def surface_chamfer(a: TopoDS_Shape, b: TopoDS_Shape, n: int = 20_000, seed: int
     reference): ½ (mean distance of ``n`` points sampled on ``a`` to the surface of ``b`` + the reverse).
     Distances to the tessellated surface (open3d ray-casting scene), so unlike point-to-point Chamfer it
     has no sampling floor: identical parts give ≈ 0."""
-    from OCP.BRepBuilderAPI import BRepBuilderAPI_Transform
-    from OCP.gp import gp_Pnt, gp_Trsf, gp_Vec
-
-    from sciGen.cad.brep import bounding_box
+    from sciGen.cad.brep import normalization, transformed
     from sciGen.shapes.geometry import Scene
-    lo, hi = bounding_box(frame if frame is not None else b)
-    size = float((hi - lo).max())
-    move, scale = gp_Trsf(), gp_Trsf()
-    move.SetTranslation(gp_Vec(*(-(lo + hi) / 2)))
-    scale.SetScale(gp_Pnt(0, 0, 0), 1.0 / size)
-    trsf = scale.Multiplied(move)
+    trsf = normalization(frame if frame is not None else b, 0.5)  # the unit cube of the frame
     rng = np.random.default_rng(seed)
     meshes = []
     for s in (a, b):
-        v, f = tessellate(BRepBuilderAPI_Transform(s, trsf, True).Shape(), 0.001)
+        v, f = tessellate(transformed(s, trsf), 0.001)
         if len(f) == 0:
             return float("inf")
         meshes.append(trimesh.Trimesh(v, f, process=False))

@@ -39,11 +39,8 @@ class PartRecord:
 
     def adjacency(self) -> list[set[int]]:
         """Neighbouring faces of each face (through at least one edge)."""
-        nb: list[set[int]] = [set() for _ in range(self.n_faces)]
-        for a, b in self.edge_faces:
-            nb[int(a)].add(int(b))
-            nb[int(b)].add(int(a))
-        return nb
+        from sciGen.cad.tokens import adjacency
+        return adjacency(self.n_faces, self.edge_faces)
 
 
 def check_part(shape: TopoDS_Shape) -> None:

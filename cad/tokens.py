@@ -104,9 +104,21 @@ class Layout:
     face_edges: list[list[tuple[int, int]]] = field(default_factory=list)
 
 
+def adjacency(n_faces: int, edge_faces: np.ndarray) -> list[set[int]]:
+    """Neighbouring faces of each face (through at least one edge (a, b))."""
+    nb: list[set[int]] = [set() for _ in range(n_faces)]
+    for a, b in edge_faces:
+        nb[int(a)].add(int(b))
+        nb[int(b)].add(int(a))
+    return nb
+
+
 def layout(face_boxes_q: np.ndarray, edge_boxes_q: np.ndarray, edge_faces: np.ndarray,
-           adjacency: list[set[int]]) -> Layout:
-    levels = bfs_order(face_boxes_q, adjacency)
+           neighbours: list[set[int]] | None = None) -> Layout:
+    """The BFS plan of a part; ``neighbours`` defaults to the adjacency of ``edge_faces``."""
+    if neighbours is None:
+        neighbours = adjacency(len(face_boxes_q), edge_faces)
+    levels = bfs_order(face_boxes_q, neighbours)
     order = [f for lv in levels for f in lv]
     pos = {f: i for i, f in enumerate(order)}
     per_face: list[list[tuple[int, int]]] = [[] for _ in order]
@@ -156,7 +168,7 @@ class SequenceError(ValueError):
 def parse(tokens: list[str]) -> ParsedPart:
     """Token strings (optionally ending in ``<eos>``) → :class:`ParsedPart`; a SequenceError names the
     first position that breaks the grammar."""
-    g = Grammar(TokenSpec(bins=10**9, max_faces=10**9, face_codebook=10**9, edge_codebook=10**9))
+    g = Grammar.unbounded()
     for i, t in enumerate(tokens):
         if t == "<eos>" and i == len(tokens) - 1:
             break
@@ -187,6 +199,11 @@ class Grammar:
         self.edge_boxes: list[list[int]] = []
         self.edge_codes: list[list[int]] = []
         self.face_level: list[int] = []
+
+    @classmethod
+    def unbounded(cls) -> "Grammar":
+        """A grammar with no limit on bins, faces or codes: to parse what any token spec wrote."""
+        return cls(TokenSpec(bins=10**9, max_faces=10**9, face_codebook=10**9, edge_codebook=10**9))
 
     # ---- what may come next -------------------------------------------------------------------------
     def ref_range(self) -> tuple[int, int]:

@@ -109,15 +109,9 @@ def part_sequences(adapter: Any, cache: dict[str, Any], parts: np.ndarray, conso
         task = bar.add_task(f"serialising {len(parts)} parts", total=len(parts))
         for p in parts:
             f0, f1, e0, e1 = fo[p], fo[p + 1], eo[p], eo[p + 1]
-            ef = cache["edge_faces"][e0:e1].astype(np.int64)
-            adj: list[set[int]] = [set() for _ in range(f1 - f0)]
-            for a, b in ef:
-                adj[a].add(int(b))
-                adj[b].add(int(a))
-            fq, eq = adapter.spec.quantize(cache["face_box"][f0:f1]), adapter.spec.quantize(cache["edge_box"][e0:e1])
-            from sciGen.cad.tokens import layout, serialize
-            toks = serialize(layout(fq, eq, ef, adj), fq, face_codes[f0:f1], eq, edge_codes[e0:e1],
-                             complexity(f1 - f0))
+            toks = adapter.tokens_of(cache["face_box"][f0:f1], face_codes[f0:f1], cache["edge_box"][e0:e1],
+                                     edge_codes[e0:e1], cache["edge_faces"][e0:e1].astype(np.int64),
+                                     complexity(f1 - f0))
             out.append(adapter.sequence(toks))
             bar.advance(task)
     return out

@@ -8,7 +8,6 @@ the two can never be mismatched).
 """
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 

@@ -32,7 +32,6 @@ trainer: {{batch_size: 2, max_steps: 4, val_every: 2, val_batches: 1, log_every:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
     import subprocess
-    import sys
 
     from tests.conftest import scigen_cmd
     root = tmp_path_factory.mktemp("cad")
