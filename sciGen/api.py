@@ -17,6 +17,7 @@ class Generated:
 
     structures: list[Any] = field(default_factory=list)
     invalid: list[DecodeError] = field(default_factory=list)
+    draws: list[Any] = field(default_factory=list)  # every draw in order: a valid structure or its DecodeError
 
     @property
     def n_drawn(self) -> int:
@@ -40,6 +41,8 @@ def load(domain: str, generator: str | None = None, checkpoint: str | Path | Non
         if generator is not None and generator != default_gen:
             raise registry.RegistryError(f"no shipped {generator!r} checkpoint for {domain!r}; pass checkpoint=")
         checkpoint = registry.default_checkpoint(domain)
+    elif not Path(checkpoint).exists() and registry.named_checkpoint(domain, checkpoint) is not None:
+        checkpoint = registry.named_checkpoint(domain, checkpoint)
     model, adapter = load_model(checkpoint, domain=domain, device=resolve_device(device))
     if generator is not None and type(model) is not registry.generator_class(generator):
         raise registry.RegistryError(f"{checkpoint} holds a {type(model).__name__}, not {generator!r}")
@@ -70,8 +73,10 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
                 if not v.ok:
                     raise DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq), s)
                 out.structures.append(s)
+                out.draws.append(s)
             except DecodeError as e:
                 out.invalid.append(e)
+                out.draws.append(e)
             if on_batch:
                 on_batch(1)
     return out

@@ -48,13 +48,17 @@ def _guard(fn):
 @app.command()
 @_guard
 def generate(
-    domain: str = typer.Argument(..., help="molecules, shapes"),
+    domain: str = typer.Argument(..., help="molecules, materials, shapes, cad"),
     n: int = typer.Option(100, "-n", "--num", help="how many samples to draw"),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="output file (.smi, .csv, .sdf) or folder (shapes)"),
     checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="a sciGen checkpoint (default: shipped)"),
     generator: Optional[str] = typer.Option(None, "--generator", help="which generator (default: the domain's)"),
-    condition: Optional[str] = typer.Option(None, "--condition", help="shapes: a category, e.g. chair"),
+    condition: Optional[str] = typer.Option(None, "--condition",
+                                            help="shapes: a category, e.g. chair; materials: a formula (CSP), e.g. SrTiO3"),
+    condition_file: Optional[Path] = typer.Option(None, "--condition-file",
+                                                  help="materials: one formula per line; writes LLLLLL_K.cif"),
+    relax: bool = typer.Option(False, "--relax", help="materials: relax with CHGNet and report energy per atom"),
     seed: int = typer.Option(0, "--seed"),
     batch_size: Optional[int] = typer.Option(None, "--batch-size"),
     temperature: Optional[float] = typer.Option(None, "--temperature",
@@ -87,6 +91,19 @@ def generate(
             _fail(ValueError(f"--format is not available for {domain} (the output's suffix decides)"))
         adapter.format_for(output, writing=True)
     knobs = dict(temperature=temperature, top_k=top_k, top_p=top_p, cfg_scale=cfg_scale)
+    if relax and not hasattr(adapter, "relax"):
+        _fail(ValueError(f"--relax is not available for {domain}"))
+    if condition_file is not None or (condition is not None and hasattr(adapter, "names")):
+        if not hasattr(adapter, "names"):
+            _fail(ValueError(f"--condition-file is not available for {domain}"))
+        if condition is not None and condition_file is not None:
+            _fail(ValueError("give --condition or --condition-file, not both"))
+        if condition is not None:
+            adapter.condition_id(condition)  # a single bad condition is an error, not a skipped line
+        lines = [condition] if condition is not None else _condition_lines(condition_file)
+        _generate_per_condition(model, adapter, lines, n, output, seed, batch_size, knobs, keep_invalid, relax,
+                                preview, str(condition_file or "--condition"))
+        return
     if condition is not None:
         if not hasattr(adapter, "condition_id"):
             _fail(ValueError(f"--condition is not available for {domain}"))
@@ -99,6 +116,8 @@ def generate(
         task = bar.add_task(f"sampling {domain}", total=n)
         res = sample_structures(model, adapter, n, seed=seed, on_batch=lambda m: bar.advance(task, m),
                                 **({"batch_size": batch_size} if batch_size else {}), **knobs)
+    if relax:
+        res.structures = _relaxed(adapter, res.structures)
     items = list(res.structures)
     if keep_invalid:
         items += [e.text if e.structure is None else e.structure for e in res.invalid]
@@ -111,6 +130,73 @@ def generate(
         err.print(f"preview: {preview}")
 
 
+def _condition_lines(path: Path) -> list[str]:
+    from sciGen.adapter import ReadError
+    if not path.is_file():
+        raise ReadError(f"{path}: file not found")
+    return [ln.strip() for ln in path.read_text().splitlines()]
+
+
+def _relaxed(adapter, structures: list) -> list:
+    from rich.progress import Progress
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task("relaxing (CHGNet)", total=len(structures))
+        out = adapter.relax(structures, on_done=lambda m: bar.advance(task, m))
+    e = [s.properties["energy_per_atom"] for s in out if "energy_per_atom" in s.properties]
+    failed = sum("relax_error" in s.properties for s in out)
+    if e:
+        err.print(f"relaxed {len(e)}: energy per atom mean {sum(e) / len(e):.3f} eV/atom, "
+                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""))
+    return out
+
+
+def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Optional[Path], seed: int,
+                            batch_size: Optional[int], knobs: dict, keep_invalid: bool, relax: bool,
+                            preview: Optional[Path], source: str) -> None:
+    """Crystal structure prediction: ``n`` candidates per condition line, written as ``LLLLLL_K``; a bad line is
+    reported with its number and skipped, the others go on."""
+    from rich.progress import Progress
+
+    from sciGen.adapter import DecodeError, ReadError
+    from sciGen.api import sample_structures
+
+    output = output or Path(adapter.default_output)
+    bad, drawn, n_valid, written, shown = [], 0, 0, 0, []
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"predicting {len(lines)} structure(s)", total=len(lines) * n)
+        for L, text in enumerate(lines):
+            try:
+                cond = adapter.condition_id(text)
+            except ReadError as e:
+                bad.append(f"{source}: line {L + 1}: {e}")
+                bar.advance(task, n)
+                continue
+            kn = adapter.sampling_knobs(model, {**knobs, "condition": cond})
+            res = sample_structures(model, adapter, n, seed=seed + L, on_batch=lambda m: bar.advance(task, m),
+                                    **({"batch_size": batch_size} if batch_size else {}), **kn)
+            drawn += n
+            n_valid += len(res.structures)
+            # sample k keeps its index whether or not the draws before it were valid
+            named = [(f"{L:06d}_{k}", d.structure if isinstance(d, DecodeError) else d) for k, d in enumerate(res.draws)
+                     if not isinstance(d, DecodeError) or (keep_invalid and d.structure is not None)]
+            if relax:
+                relaxed = _relaxed(adapter, [s for _, s in named])
+                named = [(nm, s) for (nm, _), s in zip(named, relaxed)]
+            adapter.names = [nm for nm, _ in named]
+            written += adapter.write([s for _, s in named], output)
+            shown += [s for _, s in named][: max(0, 16 - len(shown))]
+    adapter.names = None
+    for b in bad:
+        err.print(f"[yellow]skipped[/yellow] {b}", highlight=False, soft_wrap=True)
+    err.print(f"{len(lines) - len(bad)} condition(s), {drawn} drawn: {n_valid} valid, {drawn - n_valid} invalid "
+              f"({(drawn - n_valid) / max(drawn, 1):.1%}); wrote {written} to {output}")
+    if preview is not None and shown:
+        adapter.preview(shown, preview)
+        err.print(f"preview: {preview}")
+    if bad and not drawn:
+        raise typer.Exit(2)
+
+
 @app.command()
 @_guard
 def evaluate(
@@ -120,6 +206,7 @@ def evaluate(
     train: Optional[Path] = typer.Option(None, "--train", help="training set, for novelty"),
     labels: Optional[Path] = typer.Option(None, "--labels", help="peptides: labelled spectra (MGF with SEQ=)"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="peptides: precision–coverage curve PNG"),
+    task: Optional[str] = typer.Option(None, "--task", help="materials: csp or denovo (default)"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
     device: str = typer.Option("auto", "--device"),
 ) -> None:
@@ -129,11 +216,14 @@ def evaluate(
     from sciGen.registry import adapter_class
 
     adapter = adapter_class(domain)()
+    if task is not None and domain != "materials":
+        _fail(ValueError(f"--task is not available for {domain}"))
     if hasattr(adapter, "evaluate_folders"):
         if reference is None and not generated.is_dir():
             _fail(ValueError(f"evaluate {domain} needs a folder of meshes (and --reference for distribution metrics)"))
         with err.status(f"scoring {generated}" + (f" against {reference}" if reference else "")):
-            metrics = adapter.evaluate_folders(generated, reference, **({"train": train} if train else {}))
+            metrics = adapter.evaluate_folders(generated, reference, **({"train": train} if train else {}),
+                                               **({"task": task} if task else {}))
         title = f"{generated} vs {reference}" if reference else str(generated)
     elif hasattr(adapter, "evaluate_results"):
         if labels is None:

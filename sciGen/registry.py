@@ -13,6 +13,7 @@ DOMAINS: dict[str, str] = {
     "peptides": "sciGen.proteins.adapter:ProteinsAdapter",  # alias: `scigen evaluate peptides`
     "shapes": "sciGen.shapes.adapter:ShapesAdapter",
     "cad": "sciGen.cad.adapter:CADAdapter",
+    "materials": "sciGen.materials.adapter:MaterialsAdapter",
 }
 GENERATORS: dict[str, str] = {
     "unigenx": "sciGen.generators.unigenx:UniGenX",
@@ -29,6 +30,11 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "peptides": ("bidir_peptide", "proteins-bidir.pt"),
     "shapes": ("g3pt", "shapes-g3pt.pt"),
     "cad": ("autobrep", "cad-autobrep.pt"),
+    "materials": ("unigenx", "materials-perov5.pt"),
+}
+# domain → {short name: shipped checkpoint}: ``--checkpoint perov5`` picks one of several shipped models
+NAMED: dict[str, dict[str, str]] = {
+    "materials": {"perov5": "materials-perov5.pt", "carbon24": "materials-carbon24.pt"},
 }
 # domain → the shipped tokenizer checkpoint (``scigen tokenize``)
 TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt", "cad": "cad-autobrep.pt"}
@@ -57,6 +63,12 @@ def generator_class(name: str) -> type:
 
 def checkpoints_dir() -> Path:
     return Path(str(resources.files("sciGen") / "checkpoints"))
+
+
+def named_checkpoint(domain: str, name: str | Path) -> Path | None:
+    """The shipped checkpoint a short name (``perov5``) stands for in ``domain``, or None."""
+    file = NAMED.get(domain, {}).get(str(name))
+    return checkpoints_dir() / file if file else None
 
 
 def default_checkpoint(domain: str) -> Path:

@@ -1,0 +1,148 @@
+"""The materials adapter: pymatgen Structures ↔ UniGenX crystal Sequences (composition tokens and
+number slots for the lattice and fractional coordinates), validity, CSP and de novo metrics."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from pymatgen.core import Structure
+
+from sciGen.adapter import Adapter, BadRecord, DecodeError, ReadError, TrainingRecord, Validity
+from sciGen.data import SPECIALS, Sequence, Vocab
+from sciGen.materials.crystal import CrystalError, atoms_of, composition_of
+from sciGen.materials.formats import FORMATS, read_folder, write_folder
+from sciGen.materials.sequence import NUMBERS, CrystalSequence
+from sciGen.materials.validate import reasons
+
+
+class MaterialsAdapter(Adapter):
+    """Structures are pymatgen ``Structure`` s; Sequences follow :mod:`sciGen.materials.sequence`."""
+
+    domain = "materials"
+    formats = FORMATS
+    numbers = NUMBERS
+    value_dim = 3
+    default_output = "crystals"  # a folder: one CIF per structure
+    folder_output = True
+
+    def __init__(self, vocab: Vocab | None = None, use_space_group: bool = True) -> None:
+        super().__init__(vocab)
+        self.codec = CrystalSequence(use_space_group)
+        self.names: list[str] | None = None  # output file names for the next write (CSP: LLLLLL_K)
+
+    # ---- sequences ----------------------------------------------------------------------------------
+    def training_record(self, structure: Structure) -> TrainingRecord:
+        try:
+            tokens, values = self.codec.encode(structure)
+        except CrystalError as e:
+            raise ReadError(f"record {structure.properties.get('id', '?')}: {e}") from None
+        return TrainingRecord(str(structure.properties.get("id", structure.composition.formula)), tokens, values)
+
+    def training_records(self, path: str | Path, errors: list[BadRecord] | None = None,
+                         workers: int = 1) -> list[TrainingRecord]:
+        out = []
+        for i, s in enumerate(self.read(path, errors)):
+            try:
+                out.append(self.training_record(s))
+            except ReadError as e:
+                if errors is None:
+                    raise
+                errors.append(BadRecord(str(path), i, str(s.properties.get("id", "")), str(e)))
+        return out
+
+    def decode_text(self, seq: Sequence) -> str:
+        return " ".join(self._vocab().decode(seq.tokens.tolist()))
+
+    def decode(self, seq: Sequence) -> Structure:
+        tokens = self._vocab().decode(seq.tokens.tolist())
+        if any(t in SPECIALS for t in tokens):
+            raise DecodeError("special token inside the sequence", " ".join(tokens))
+        values = seq.values.numpy() if seq.values is not None else np.zeros((len(tokens), 3), np.float32)
+        try:
+            return self.codec.decode(tokens, values)
+        except CrystalError as e:
+            raise DecodeError(str(e), " ".join(tokens)) from None
+
+    def validate(self, structure: Structure) -> Validity:
+        r = reasons(structure)
+        return Validity(not r, r)
+
+    def to_text(self, structure: Structure) -> str:
+        return structure.composition.formula
+
+    # ---- conditioning (crystal structure prediction) --------------------------------------------------
+    def condition_id(self, formula: str) -> Sequence:
+        """A formula (the cell's contents, e.g. ``SrTiO3`` or ``C8``) → the CSP prefix Sequence.  Clear errors
+        for malformed formulas and for elements this checkpoint was not trained on."""
+        try:
+            atoms = atoms_of(composition_of(formula))
+        except CrystalError as e:
+            raise ReadError(str(e)) from None
+        vocab = self._vocab()
+        unknown = sorted({a for a in atoms if a not in vocab.index})
+        if unknown:
+            known = sorted(t for t in vocab.tokens if t.isalpha() and t[0].isupper() and t not in SPECIALS)
+            raise ReadError(f"{formula!r}: element(s) {', '.join(unknown)} not in this checkpoint's training data "
+                            f"({len(known)} elements: {' '.join(known[:12])}{' …' if len(known) > 12 else ''})")
+        if len(atoms) + 2 * len(atoms) > 10_000:
+            raise ReadError(f"{formula!r}: too many atoms ({len(atoms)})")
+        toks = self.codec.prefix(atoms)
+        return Sequence(torch.tensor(vocab.encode(toks)), torch.zeros(len(toks), 3),
+                        torch.zeros(len(toks), dtype=torch.bool))
+
+    def sampling_knobs(self, model: Any, knobs: dict[str, Any], complete: Any = None) -> dict[str, Any]:
+        knobs = {k: v for k, v in knobs.items() if k != "cfg_scale"}
+        if complete is not None:
+            raise ValueError("--complete is not available for materials")
+        cond = knobs.get("condition")
+        if isinstance(cond, Sequence):  # room for <bos>, the prefix, lattice, one slot per atom and <eos>
+            n_atoms = len(cond) - 1
+            knobs["max_len"] = min(model.cfg.transformer.max_len, len(cond) + n_atoms + 5)
+        return knobs
+
+    # ---- files --------------------------------------------------------------------------------------
+    def write(self, structures: Any, path: str | Path, **_: Any) -> int:
+        """One CIF / CSV file, or a folder of ``NNNNNN.cif`` (or the names set in ``self.names``)."""
+        path = Path(path)
+        items = [s for s in structures if isinstance(s, Structure)]
+        if any(f.matches(path) for f in FORMATS):
+            return super().write(items, path)
+        names = self.names or [f"{i:06d}" for i in range(len(items))]
+        return write_folder(zip(names, items), path)
+
+    def relax(self, structures: list[Structure], **kw: Any) -> list[Structure]:
+        """CHGNet relaxation (:mod:`sciGen.materials.relax`); energies in ``properties["energy_per_atom"]``."""
+        from sciGen.materials.relax import relax
+        return relax(structures, **kw)
+
+    def preview(self, structures: list[Structure], path: str | Path, n: int = 16) -> None:
+        from sciGen.materials.preview import render
+        render(structures[:n], path)
+
+    # ---- metrics ------------------------------------------------------------------------------------
+    def metrics(self, generated: list[Any], reference: list[Any], **kw: Any) -> dict[str, float]:
+        from sciGen.materials.metrics import csp_metrics, denovo_metrics
+        if kw.get("task", "denovo") == "csp":
+            return csp_metrics(generated, reference, **{k: v for k, v in kw.items() if k != "task"})
+        return denovo_metrics(generated, reference, **{k: v for k, v in kw.items() if k != "task"})
+
+    def evaluate_folders(self, generated: str | Path, reference: str | Path | None, train: Any = None,
+                         task: str = "denovo", **kw: Any) -> dict[str, Any]:
+        """Score a folder of CIFs against a reference CSV/CIF: ``task="csp"`` matches ``LLLLLL_K.cif`` with
+        reference row L; ``"denovo"`` compares the distributions."""
+        from sciGen.materials.metrics import csp_from_folder, denovo_metrics
+        if reference is None:
+            raise ReadError("evaluate materials needs --reference (a CDVAE CSV or CIF file)")
+        errors: list[BadRecord] = []
+        ref = list(self.read(reference, errors))
+        if not ref:
+            raise ReadError(f"{reference}: no readable structures")
+        if task == "csp":
+            return csp_from_folder(generated, ref, **kw)
+        if task != "denovo":
+            raise ReadError(f"unknown task {task!r} (use csp or denovo)")
+        bad: list[BadRecord] = []
+        gen = [s for _, s in read_folder(generated, bad)]
+        return denovo_metrics(gen, ref, n_unreadable=len(bad), **kw)

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sciGen.adapter import DecodeError, ReadError
+from sciGen.data import Sequence, Vocab
+from sciGen.materials.adapter import MaterialsAdapter
+from sciGen.materials.sequence import NUMBERS
+
+
+def _adapter(crystals) -> MaterialsAdapter:
+    a = MaterialsAdapter()
+    recs = [a.training_record(s) for s in crystals]
+    a.vocab = Vocab.build((r.tokens for r in recs), NUMBERS, 3)
+    return a
+
+
+def test_encode_decode_validate(crystals) -> None:
+    a = _adapter(crystals)
+    for s in crystals:
+        seq = a.encode(s)
+        assert seq.values.shape == (len(seq), 3) and int(seq.value_mask.sum()) == len(s) + 2
+        back = a.decode(seq)
+        assert back.composition == s.composition and a.validate(back).ok
+    assert a.training_record(crystals[0]).key == "x0"
+
+
+def test_decode_errors_keep_the_text(crystals) -> None:
+    a = _adapter(crystals)
+    seq = a.encode(crystals[0])
+    cut = Sequence(seq.tokens[:-1], seq.values[:-1], seq.value_mask[:-1])
+    with pytest.raises(DecodeError, match="5 atoms but 4") as e:
+        a.decode(cut)
+    assert e.value.text.startswith("O O O Ti Sr |")
+
+
+def test_condition_prefix_and_bad_formulas(crystals) -> None:
+    a = _adapter(crystals)
+    cond = a.condition_id("SrTiO3")
+    assert a.vocab.decode(cond.tokens.tolist()) == ["O", "O", "O", "Ti", "Sr", "|"]
+    assert cond.value_mask is not None and not cond.value_mask.any()
+    with pytest.raises(ReadError, match="Fe.*not in this checkpoint"):
+        a.condition_id("FeO")
+    with pytest.raises(ReadError, match="malformed"):
+        a.condition_id("Sr(TiO3")
+    with pytest.raises(ReadError, match="unknown element|malformed"):
+        a.condition_id("Xy2")
+
+
+def test_csp_knobs_bound_the_length(crystals) -> None:
+    a = _adapter(crystals)
+
+    class M:
+        class cfg:
+            class transformer:
+                max_len = 64
+    k = a.sampling_knobs(M, {"condition": a.condition_id("SrTiO3"), "cfg_scale": None})
+    assert k["max_len"] == 6 + 5 + 5 and "cfg_scale" not in k
+
+
+def test_training_records_from_cdvae_csv(perov_csv) -> None:
+    a = MaterialsAdapter()
+    errors: list = []
+    import itertools
+    recs = [a.training_record(s) for s in itertools.islice(a.read(perov_csv, errors), 50)]
+    assert len(recs) == 50 and not errors
+    assert all(len(r.tokens) == 5 + 2 + 2 + 5 for r in recs)  # 5 atoms, |, sg, lengths, angles, 5 xyz
+    v = np.concatenate([r.values[~np.isnan(r.values).any(1)] for r in recs])
+    assert np.abs(v).max() <= 1.0 + 1e-6  # every number slot is O(1)
+    assert torch.tensor(v).isfinite().all()
