@@ -1,4 +1,4 @@
-# make demo — create .venv, install, generate molecules, shapes and CAD parts and sequence peptides with the shipped checkpoints into demo-out/
+# make demo — create .venv, install, generate molecules, crystals, shapes and CAD parts and sequence peptides with the shipped checkpoints into demo-out/
 # make test — create .venv, install, run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -25,6 +25,8 @@ demo: install
 	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --keep-invalid --preview demo-out/cad.png
 	$(BIN)/python -c "from sciGen.cad.procedural import instance; from sciGen.cad.brep import write_step; write_step(instance('block', 0, seed=1), 'demo-out/cad-block.step')"
 	$(BIN)/scigen tokenize cad demo-out/cad-block.step --reconstruction demo-out/cad-block-roundtrip.step
+	$(BIN)/scigen generate materials --condition SrTiO3 -n 5 -o demo-out/crystals-csp --preview demo-out/crystals-csp.png
+	$(BIN)/scigen generate materials -n 100 -o demo-out/crystals --preview demo-out/crystals.png
 	$(BIN)/scigen sequence tests/proteins/data/sample.mgf -o demo-out/peptides.mztab
 	@echo "first PSMs (sequence, score, spectra_ref):"
 	@grep '^PSM' demo-out/peptides.mztab | head -8 | cut -f2,9,15
@@ -32,6 +34,7 @@ demo: install
 	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D), shapes/ (chairs, OBJ),"
 	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), cad/ (generated STEP parts, invalid ones kept: see cad-autobrep.md),"
 	@echo "          cad-block.step and cad-block-roundtrip.step (a part and its AutoBrep token round trip),"
+	@echo "          crystals-csp/ (SrTiO3 structure predictions, CIF) and crystals-csp.png, crystals/ (de novo Perov-5-like CIFs),"
 	@echo "          peptides.mztab (de novo PSMs)"
 
 test: install

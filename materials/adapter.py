@@ -52,6 +52,21 @@ class MaterialsAdapter(Adapter):
                 errors.append(BadRecord(str(path), i, str(s.properties.get("id", "")), str(e)))
         return out
 
+    def token_text(self, structure: Structure) -> str:
+        """The sequence with each number slot's value in physical units (``scigen tokenize materials``)."""
+        from sciGen.materials.sequence import ANG_SCALE, LEN_SHIFT
+        rec = self.training_record(structure)
+        out = []
+        for tok, v in zip(rec.tokens, rec.values):
+            if tok == "<lengths>":
+                tok += "(" + " ".join(f"{x:.3f}" for x in np.exp(v + LEN_SHIFT)) + " Å)"
+            elif tok == "<angles>":
+                tok += "(" + " ".join(f"{x:.1f}" for x in v * ANG_SCALE + 90) + "°)"
+            elif tok == "<xyz>":
+                tok += "(" + " ".join(f"{x:.3f}" for x in (v + 1) / 2) + ")"
+            out.append(tok)
+        return " ".join(out)
+
     def decode_text(self, seq: Sequence) -> str:
         return " ".join(self._vocab().decode(seq.tokens.tolist()))
 

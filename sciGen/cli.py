@@ -366,7 +366,8 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
             break
         done += 1
         if not hasattr(adapter, "reconstruction"):
-            out.print(" ".join(adapter.training_record(s).tokens), highlight=False, soft_wrap=True)
+            text = adapter.token_text(s) if hasattr(adapter, "token_text") else " ".join(adapter.training_record(s).tokens)
+            out.print(text, highlight=False, soft_wrap=True)
             continue
         for warning in adapter.input_warnings(s) if hasattr(adapter, "input_warnings") else ():
             err.print(f"[yellow]warning:[/yellow] {path}: {warning}", highlight=False)

@@ -70,3 +70,9 @@ def test_training_records_from_cdvae_csv(perov_csv) -> None:
     v = np.concatenate([r.values[~np.isnan(r.values).any(1)] for r in recs])
     assert np.abs(v).max() <= 1.0 + 1e-6  # every number slot is O(1)
     assert torch.tensor(v).isfinite().all()
+
+
+def test_token_text_shows_physical_units(crystals) -> None:
+    text = MaterialsAdapter().token_text(crystals[0])
+    assert text.startswith("O O O Ti Sr | sg:221 <lengths>(3.905 3.905 3.905 Å) <angles>(90.0 90.0 90.0°)")
+    assert text.count("<xyz>(") == 5
