@@ -125,7 +125,15 @@ class MaterialsAdapter(Adapter):
         if any(f.matches(path) for f in FORMATS):
             return super().write(items, path)
         names = self.names or [f"{i:06d}" for i in range(len(items))]
-        return write_folder(zip(names, items), path)
+        n = write_folder(zip(names, items), path)
+        rows = [(nm, s) for nm, s in zip(names, items) if "energy_per_atom" in s.properties]
+        if rows:  # relaxed structures: their CHGNet energies beside them (appended across condition lines)
+            from sciGen.io import atomic_write_text
+            csv = path / "energies.csv"
+            old = csv.read_text() if csv.is_file() and self.names else "file,formula,energy_per_atom_eV\n"
+            atomic_write_text(csv, old + "".join(f"{nm}.cif,{s.composition.reduced_formula},"
+                                                 f"{s.properties['energy_per_atom']:.5f}\n" for nm, s in rows))
+        return n
 
     def relax(self, structures: list[Structure], **kw: Any) -> list[Structure]:
         """CHGNet relaxation (:mod:`sciGen.materials.relax`); energies in ``properties["energy_per_atom"]``."""

@@ -76,3 +76,14 @@ def test_token_text_shows_physical_units(crystals) -> None:
     text = MaterialsAdapter().token_text(crystals[0])
     assert text.startswith("O O O Ti Sr | sg:221 <lengths>(3.905 3.905 3.905 Å) <angles>(90.0 90.0 90.0°)")
     assert text.count("<xyz>(") == 5
+
+
+def test_relax_records_energy_and_writes_it(tmp_path, crystals) -> None:
+    a = MaterialsAdapter()
+    s = crystals[0]
+    s.apply_strain(0.03)
+    out = a.relax([s], steps=20)
+    assert -12 < out[0].properties["energy_per_atom"] < -4  # CHGNet on SrTiO3: about -8 eV/atom
+    assert "relax_error" not in out[0].properties
+    a.write(out, tmp_path / "r")
+    assert (tmp_path / "r" / "energies.csv").read_text().splitlines()[1].startswith("000000.cif,SrTiO3,")
