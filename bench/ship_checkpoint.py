@@ -21,14 +21,19 @@ def main() -> None:
     ap.add_argument("src")
     ap.add_argument("dst")
     ap.add_argument("--sampling", nargs="*", default=[], help="knob=value pairs")
+    ap.add_argument("--sampling-csp", nargs="*", default=[],
+                    help="materials: knob=value pairs used instead for crystal structure prediction")
     a = ap.parse_args()
     load_checkpoint(a.src)  # validates format and version
     blob = torch.load(a.src, map_location="cpu", weights_only=True)
     if a.sampling:
         blob["meta"]["sampling"] = {k: float(v) if "." in v else int(v)
                                     for k, v in (kv.split("=", 1) for kv in a.sampling)}
+    if a.sampling_csp:
+        blob["meta"]["sampling_csp"] = {k: float(v) if "." in v else int(v)
+                                        for k, v in (kv.split("=", 1) for kv in a.sampling_csp)}
     atomic_write(a.dst, lambda tmp: torch.save(blob, tmp))
-    print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}")
+    print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}")
 
 
 if __name__ == "__main__":

@@ -115,6 +115,10 @@ class MaterialsAdapter(Adapter):
         if isinstance(cond, Sequence):  # room for <bos>, the prefix, lattice, one slot per atom and <eos>
             n_atoms = len(cond) - 1
             knobs["max_len"] = min(model.cfg.transformer.max_len, len(cond) + n_atoms + 5)
+            # the checkpoint's measured CSP defaults (e.g. a lower token temperature: the space group)
+            for k, v in getattr(model, "meta", {}).get("sampling_csp", {}).items():
+                if knobs.get(k) is None:
+                    knobs[k] = v
         return knobs
 
     # ---- files --------------------------------------------------------------------------------------

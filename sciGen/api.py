@@ -89,11 +89,13 @@ def generate(domain: str, n: int = 100, *, checkpoint: str | Path | None = None,
     ``sciGen.generate("molecules", n=100)`` → RDKit molecules; ``as_smiles=True`` → their text form
     (the adapter's ``to_text``: SMILES for molecules).
     Sampling knobs: ``temperature``, ``top_k``, ``top_p``, ``batch_size``, ``max_len``; shapes also
-    ``condition="chair"`` and ``cfg_scale`` (``sciGen.generate("shapes", n=8, condition="chair")`` →
+    ``condition="chair"`` and ``cfg_scale``; materials ``condition="SrTiO3"`` (crystal structure prediction) (``sciGen.generate("shapes", n=8, condition="chair")`` →
     watertight trimesh meshes).
     """
     model, adapter = load(domain, checkpoint=checkpoint, device=device)
     if isinstance(knobs.get("condition"), str):  # a name (e.g. a shape category) → the model's token id
         knobs["condition"] = adapter.condition_id(knobs["condition"])
+    if hasattr(adapter, "sampling_knobs"):  # the domain's own sampling arguments, as the CLI does
+        knobs = adapter.sampling_knobs(model, knobs)
     res = sample_structures(model, adapter, n, seed=seed, **knobs)
     return [adapter.to_text(m) for m in res.structures] if as_smiles else res.structures

@@ -53,11 +53,16 @@ def test_csp_knobs_bound_the_length(crystals) -> None:
     a = _adapter(crystals)
 
     class M:
+        meta = {"sampling_csp": {"temperature": 0.3}}
+
         class cfg:
             class transformer:
                 max_len = 64
-    k = a.sampling_knobs(M, {"condition": a.condition_id("SrTiO3"), "cfg_scale": None})
-    assert k["max_len"] == 6 + 5 + 5 and "cfg_scale" not in k
+    k = a.sampling_knobs(M, {"condition": a.condition_id("SrTiO3"), "cfg_scale": None, "temperature": None})
+    assert k["max_len"] == 6 + 5 + 5 and "cfg_scale" not in k and k["temperature"] == 0.3
+    k = a.sampling_knobs(M, {"condition": a.condition_id("SrTiO3"), "temperature": 0.9})
+    assert k["temperature"] == 0.9  # the user's value wins
+    assert "temperature" not in a.sampling_knobs(M, {})  # de novo: the general defaults
 
 
 def test_training_records_from_cdvae_csv(perov_csv) -> None:
