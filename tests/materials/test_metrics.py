@@ -15,7 +15,8 @@ def test_csp_match_rate_and_top_k() -> None:
     strained.apply_strain(0.02)
     wrong = Structure(Lattice.cubic(5.64), ["Na", "Cl"], [[0, 0, 0], [0.25, 0.25, 0.25]])
     m = csp_metrics([[strained, None], [wrong, nacl()]], ref, workers=1)
-    assert m["match_rate"] == 0.5 and m["match_rate@2"] == 1.0
+    assert m["match_rate"] == 0.5 and m["match_rate@2"] == 1.0 and m["match_rate_first_valid"] == 0.5
+    assert csp_metrics([[None, strained], [wrong, nacl()]], ref, workers=1)["match_rate_first_valid"] == 0.5
     assert 0 <= m["rmse"] < 0.05 and m["rmse@2"] <= m["rmse"] + 1e-9
     assert m["k"] == 2 and m["reference_valid"] == 1.0
 
