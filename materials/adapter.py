@@ -107,8 +107,15 @@ class MaterialsAdapter(Adapter):
         return Sequence(torch.tensor(vocab.encode(toks)), torch.zeros(len(toks), 3),
                         torch.zeros(len(toks), dtype=torch.bool))
 
+    min_distance_check = True  # reject atoms sampled within 0.5 Å of another (sciGen.materials.constraint)
+
     def sampling_knobs(self, model: Any, knobs: dict[str, Any], complete: Any = None) -> dict[str, Any]:
+        """CLI / API knobs → ``UniGenX.sample`` arguments: the minimum-distance constraint, and for a CSP
+        condition a length bound and the checkpoint's CSP sampling defaults."""
+        from sciGen.materials.constraint import MinDistanceCheck
         knobs = {k: v for k, v in knobs.items() if k != "cfg_scale"}
+        if self.min_distance_check and knobs.get("value_check") is None:
+            knobs["value_check"] = MinDistanceCheck(self._vocab())
         if complete is not None:
             raise ValueError("--complete is not available for materials")
         cond = knobs.get("condition")

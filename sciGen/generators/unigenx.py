@@ -10,6 +10,7 @@ continuous value, and the value is fed back as an input embedding.  Conditioning
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 import pytorch_lightning as pl
 import torch
@@ -35,6 +36,14 @@ class UniGenXConfig:
     diffusion: DiffusionHeadConfig = field(default_factory=DiffusionHeadConfig)
     value_loss_weight: float = 1.0
     optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+class ValueCheck(Protocol):
+    """A hard constraint on a sampled number: ``(token (N,), tokens (N, t), values (N, t, V), value_mask (N, t),
+    candidate (N, V)) -> ok (N,) bool`` — the positions before it include <bos>."""
+
+    def __call__(self, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor, value_mask: torch.Tensor,
+                 candidate: torch.Tensor) -> torch.Tensor: ...
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -141,8 +150,13 @@ class UniGenX(pl.LightningModule):
     def sample(self, n: int, condition: Sequence | None = None, *, generator: torch.Generator | None = None,
                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, max_len: int | None = None,
                diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
-               use_cache: bool = True, stop_at_eos: bool = True) -> list[Sequence]:
+               use_cache: bool = True, stop_at_eos: bool = True, value_check: ValueCheck | None = None,
+               value_retries: int = 8) -> list[Sequence]:
         """Draw ``n`` Sequences (without <bos>/<eos>), each starting with ``condition``'s tokens.
+
+        ``value_check`` (from the adapter) is a hard constraint on sampled numbers: a value it rejects is
+        drawn again from the diffusion head, up to ``value_retries`` times (e.g. an atom placed closer
+        than 0.5 Å to another).
 
         Batched; with ``use_cache`` each step feeds one position through the KV cache, otherwise
         the whole prefix is recomputed (the baseline the cache is measured against).  Finished
@@ -155,13 +169,14 @@ class UniGenX(pl.LightningModule):
         for start in range(0, n, batch_size):
             out += self._sample_batch(min(batch_size, n - start), condition, generator, temperature, top_k, top_p,
                                       max_len or self.cfg.transformer.max_len, diffusion_steps,
-                                      value_temperature, use_cache, stop_at_eos)
+                                      value_temperature, use_cache, stop_at_eos, value_check, value_retries)
         self.train(was_training)
         return out
 
     def _sample_batch(self, B: int, condition: Sequence | None, gen: torch.Generator | None, temperature: float,
                       top_k: int, top_p: float, max_len: int, diffusion_steps: int | None,
-                      value_temperature: float, use_cache: bool, stop_at_eos: bool) -> list[Sequence]:
+                      value_temperature: float, use_cache: bool, stop_at_eos: bool,
+                      value_check: ValueCheck | None = None, value_retries: int = 0) -> list[Sequence]:
         c, dev, V = self.cfg, self.device, self.cfg.value_dim
         prefix = self._wrap(condition if condition is not None else Sequence(torch.zeros(0, dtype=torch.long)),
                             eos=False)
@@ -187,6 +202,14 @@ class UniGenX(pl.LightningModule):
             val = torch.zeros(len(active), max(V, 1), device=dev)
             if V and bool(is_num.any()):
                 val[is_num] = self.head.sample(h[is_num], diffusion_steps, value_temperature, gen).to(val.dtype)
+                for _ in range(value_retries if value_check is not None else 0):
+                    rows = is_num.nonzero().squeeze(-1)
+                    a = active[rows]
+                    ok = value_check(nxt[rows], tokens[a, :t], values[a, :t], vmask[a, :t], val[rows])
+                    bad = rows[~ok.to(dev)]
+                    if len(bad) == 0:
+                        break
+                    val[bad] = self.head.sample(h[bad], diffusion_steps, value_temperature, gen).to(val.dtype)
                 values[active[is_num], t] = val[is_num]
                 vmask[active[is_num], t] = True
             done = live & (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(live)

@@ -92,3 +92,25 @@ def test_relax_records_energy_and_writes_it(tmp_path, crystals) -> None:
     assert "relax_error" not in out[0].properties
     a.write(out, tmp_path / "r")
     assert (tmp_path / "r" / "energies.csv").read_text().splitlines()[1].startswith("000000.cif,SrTiO3,")
+
+
+def test_min_distance_check_rejects_clashes(crystals) -> None:
+    from sciGen.materials.constraint import MinDistanceCheck, lattice_matrix
+    from pymatgen.core import Lattice
+    m, ref = lattice_matrix(np.array([3.0, 4.0, 5.0]), np.array([80.0, 95.0, 110.0])), \
+        Lattice.from_parameters(3, 4, 5, 80, 95, 110).matrix
+    assert np.allclose(m @ m.T, ref @ ref.T)  # the same metric (distances), another orientation
+    a = _adapter(crystals)
+    seq = a.encode(crystals[0])
+    toks = torch.cat([torch.tensor([a.vocab.bos_id]), seq.tokens])[None]
+    vals = torch.cat([torch.zeros(1, 3), seq.values])[None]
+    mask = torch.cat([torch.zeros(1, dtype=torch.bool), seq.value_mask])[None]
+    t = toks.shape[1] - 1  # check the last atom against the four before it
+    check = MinDistanceCheck(a.vocab)
+    xyz = toks[:, t]
+    assert check(xyz, toks[:, :t], vals[:, :t], mask[:, :t], vals[:, t]).item()  # the real position: fine
+    clash = vals[:, t - 1] + torch.tensor([[0.05, 0.0, 0.0]])  # 0.1 Å from the previous atom
+    assert not check(xyz, toks[:, :t], vals[:, :t], mask[:, :t], clash).item()
+    wrapped = vals[:, toks[0].tolist().index(a.vocab.index["<xyz>"])].clone()  # the origin atom …
+    wrapped[0, 0] = 0.999  # … seen across the periodic boundary (frac 0.9995 ≈ 0)
+    assert not check(xyz, toks[:, :t], vals[:, :t], mask[:, :t], wrapped).item()
