@@ -11,10 +11,15 @@ is the test set (the official test splits are withheld):
   density and number of elements, COV-R / COV-P against the held-out crystals (CDVAE cut-offs);
 - seconds per sample, split into sampling and decoding + validation.
 
+Sampling uses the adapter's knobs, including the 0.5 Å minimum-distance constraint
+(``sciGen.materials.constraint``); ``--no-constraint --out bench/results/materials_unconstrained.json``
+measures the model without it.
+
 It also writes the held-out formulas and reference CSV to ``runs/materials-<name>/`` so that the CLI path
 (``scigen generate materials --condition-file … ; scigen evaluate materials … --task csp``) reproduces it.
 
-    python bench/materials.py [--datasets perov5 carbon24] [--k 20] [--n 1000] [--out bench/results/materials.json]
+    python bench/materials.py [--datasets perov5 carbon24] [--parts csp denovo] [--k 20] [--n 1000]
+                              [--out bench/results/materials.json]
 """
 from __future__ import annotations
 
@@ -45,18 +50,25 @@ def held_out(adapter, path: Path, fraction: float = 0.1) -> list:
     return [s for s, h in zip(structs, holdout_mask(keys, fraction, "scigen")) if h]
 
 
-def run(name: str, k: int, n: int, seed: int, workers: int) -> dict:
+def run(name: str, k: int, n: int, seed: int, workers: int, parts: list[str], res: dict) -> dict:
     model, adapter = load_model(named_checkpoint("materials", name), domain="materials")
     torch.set_num_threads(workers)
     test = held_out(adapter, SETS[name])
     folder = ROOT / "runs" / f"materials-{name}"
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "heldout_formulas.txt",
-                      "".join(" ".join(f"{e}{c}" for e, c in s.composition.get_el_amt_dict().items()) + "\n"
-                              for s in test))
+                      "".join(s.composition.formula.replace(" ", "") + "\n" for s in test))
     adapter.write(test, folder / "heldout.csv")
-    res: dict = {"checkpoint": f"materials-{name}.pt", "n_test": len(test), "sampling": model.meta.get("sampling", {})}
+    res.update({"checkpoint": f"materials-{name}.pt", "n_test": len(test), "sampling": model.meta.get("sampling", {}),
+                "sampling_csp": model.meta.get("sampling_csp", {})})
+    if "csp" in parts:
+        csp(model, adapter, test, name, k, seed, workers, res)
+    if "denovo" in parts:
+        denovo(model, adapter, test, name, n, seed, workers, res)
+    return res
 
+
+def csp(model, adapter, test: list, name: str, k: int, seed: int, workers: int, res: dict) -> None:
     cands, t_sample = [], 0.0
     with Progress(transient=True) as bar:
         task = bar.add_task(f"{name} CSP", total=len(test))
@@ -74,9 +86,11 @@ def run(name: str, k: int, n: int, seed: int, workers: int) -> dict:
     res["csp"] = m
     print(name, "csp", json.dumps(m))
 
+
+def denovo(model, adapter, test: list, name: str, n: int, seed: int, workers: int, res: dict) -> None:
     t0 = time.time()
     gen = torch.Generator().manual_seed(seed)
-    seqs = model.sample(n, generator=gen, batch_size=256)
+    seqs = model.sample(n, generator=gen, batch_size=256, **adapter.sampling_knobs(model, {}))
     t_s = time.time() - t0
     t0 = time.time()
     structs = []
@@ -91,7 +105,6 @@ def run(name: str, k: int, n: int, seed: int, workers: int) -> dict:
     d["seconds_decoding_per_sample"] = t_d / n
     res["denovo"] = d
     print(name, "denovo", json.dumps(d))
-    return res
 
 
 def main() -> None:
@@ -101,12 +114,16 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--parts", nargs="+", default=["csp", "denovo"])
+    ap.add_argument("--no-constraint", action="store_true", help="sample without the 0.5 Å distance constraint")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "materials.json"))
     a = ap.parse_args()
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {}
+    from sciGen.materials.adapter import MaterialsAdapter
+    MaterialsAdapter.min_distance_check = not a.no_constraint
     for name in a.datasets:
-        res[name] = run(name, a.k, a.n, a.seed, a.workers)
+        res[name] = run(name, a.k, a.n, a.seed, a.workers, a.parts, res.get(name, {}))
         atomic_write_text(out, json.dumps(res, indent=1) + "\n")
 
 

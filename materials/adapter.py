@@ -41,11 +41,19 @@ class MaterialsAdapter(Adapter):
         return TrainingRecord(str(structure.properties.get("id", structure.composition.formula)), tokens, values)
 
     def training_records(self, path: str | Path, errors: list[BadRecord] | None = None,
-                         workers: int = 1) -> list[TrainingRecord]:
+                         workers: int = 1, augment: int = 1) -> list[TrainingRecord]:
+        """Every structure's record; with ``augment`` k > 1 (config ``data.options.augment``) also up to k − 1
+        equivalent sequences with another atom of the lightest element at the origin (same key, so the
+        hold-out split keeps all copies of a crystal on one side)."""
         out = []
         for i, s in enumerate(self.read(path, errors)):
             try:
-                out.append(self.training_record(s))
+                rec = self.training_record(s)
+                out.append(rec)
+                n_light = sum(site.specie == min(s.species, key=lambda e: e.Z) for site in s)
+                for k in range(1, min(augment, n_light)):
+                    tokens, values = self.codec.encode(s, origin=k)
+                    out.append(TrainingRecord(rec.key, tokens, values))
             except ReadError as e:
                 if errors is None:
                     raise

@@ -16,8 +16,10 @@ class CrystalError(ValueError):
     """A structure or formula that cannot be used (unknown element, malformed formula, bad cell)."""
 
 
-def canonical(s: Structure) -> Structure:
-    """The canonical form of ``s`` (see the module docstring); a new Structure."""
+def canonical(s: Structure, origin: int = 0) -> Structure:
+    """The canonical form of ``s`` (see the module docstring); a new Structure.  ``origin`` picks which atom
+    of the lightest element goes to the origin (0: the first by position; others give equivalent
+    sequences of the same crystal — training-data augmentation)."""
     if not s.is_ordered:
         raise CrystalError("a disordered structure (partial occupancies) cannot be tokenized")
     if len(s) == 0:
@@ -28,7 +30,9 @@ def canonical(s: Structure) -> Structure:
         raise CrystalError(f"Niggli reduction failed ({e})") from None
     z = np.array([site.specie.Z for site in red])
     frac = np.mod(red.frac_coords, 1.0)
-    first = np.lexsort((frac[:, 2], frac[:, 1], frac[:, 0], z))[0]
+    order0 = np.lexsort((frac[:, 2], frac[:, 1], frac[:, 0], z))
+    lightest = order0[z[order0] == z[order0[0]]]
+    first = lightest[origin % len(lightest)]
     frac = np.mod(frac - frac[first], 1.0)
     frac[np.isclose(frac, 1.0, atol=1e-8)] = 0.0
     order = np.lexsort((frac[:, 2], frac[:, 1], frac[:, 0], z))

@@ -39,8 +39,8 @@ class CrystalSequence:
 
     use_space_group: bool = True
 
-    def encode(self, s: Structure, already_canonical: bool = False) -> tuple[list[str], np.ndarray]:
-        c = s if already_canonical else canonical(s)
+    def encode(self, s: Structure, already_canonical: bool = False, origin: int = 0) -> tuple[list[str], np.ndarray]:
+        c = s if already_canonical else canonical(s, origin)
         atoms = [site.specie.symbol for site in c]
         tokens = atoms + [SEP] + ([f"sg:{space_group(c)}"] if self.use_space_group else [])
         vals = [np.full(3, np.nan)] * len(tokens)

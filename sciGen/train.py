@@ -140,7 +140,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
         return _train_streamed(cfg, raw, adapter, output, resume, console, t0)
     errors: list[BadRecord] = []
     with console.status(f"reading {cfg.data.train}"):
-        records = adapter.training_records(cfg.data.train, errors, workers=cfg.data.workers or os.cpu_count() or 1)
+        records = adapter.training_records(cfg.data.train, errors, workers=cfg.data.workers or os.cpu_count() or 1,
+                                           **cfg.data.options)  # domain-specific options (e.g. augmentation)
     if cfg.data.max_records:
         records = records[: cfg.data.max_records]
     rank0 = int(os.environ.get("LOCAL_RANK", "0")) == 0

@@ -114,3 +114,18 @@ def test_min_distance_check_rejects_clashes(crystals) -> None:
     wrapped = vals[:, toks[0].tolist().index(a.vocab.index["<xyz>"])].clone()  # the origin atom …
     wrapped[0, 0] = 0.999  # … seen across the periodic boundary (frac 0.9995 ≈ 0)
     assert not check(xyz, toks[:, :t], vals[:, :t], mask[:, :t], wrapped).item()
+
+
+def test_augmented_records_are_the_same_crystal(tmp_path, crystals) -> None:
+    from pymatgen.analysis.structure_matcher import StructureMatcher
+    a = MaterialsAdapter()
+    a.write(crystals, tmp_path / "c.csv")
+    recs = a.training_records(tmp_path / "c.csv", augment=3)
+    by_key: dict = {}
+    for r in recs:
+        by_key.setdefault(r.key, []).append(r)
+    assert [len(by_key[k]) for k in ("x0", "x1", "x2")] == [3, 1, 2]  # 3 O, 1 Na, 2 C to put at the origin
+    first, second = by_key["x0"][:2]
+    assert first.tokens == second.tokens and not np.allclose(first.values[7:], second.values[7:])
+    back = [a.codec.decode(r.tokens, r.values) for r in by_key["x0"]]
+    assert all(StructureMatcher().fit(b, crystals[0]) for b in back)
