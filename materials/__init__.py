@@ -1,1 +1,2 @@
-"""Crystals (pymatgen): installed as ``sciGen.materials``.  The adapter arrives with issue 6."""
+"""Crystals (pymatgen): installed as ``sciGen.materials`` — canonical form, the UniGenX crystal sequence,
+CIF / CDVAE CSV formats, CDVAE validity and metrics, the sampling constraint, preview and CHGNet relaxation."""
