@@ -161,6 +161,8 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
     from sciGen.api import sample_structures
 
     output = output or Path(adapter.default_output)
+    if relax:  # energies.csv is appended line by line below: start it afresh
+        (output / "energies.csv").unlink(missing_ok=True)
     bad, drawn, n_valid, written, shown = [], 0, 0, 0, []
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"predicting {len(lines)} structure(s)", total=len(lines) * n)
