@@ -34,7 +34,6 @@ from rich.progress import Progress
 from sciGen.api import sample_structures
 from sciGen.data import holdout_mask
 from sciGen.io import atomic_write_text
-from sciGen.materials.crystal import atoms_of
 from sciGen.materials.metrics import csp_metrics, denovo_metrics
 from sciGen.registry import named_checkpoint
 from sciGen.train import load_model
@@ -73,7 +72,7 @@ def csp(model, adapter, test: list, name: str, k: int, seed: int, workers: int, 
     with Progress(transient=True) as bar:
         task = bar.add_task(f"{name} CSP", total=len(test))
         for L, s in enumerate(test):
-            cond = adapter.condition_id(" ".join(atoms_of(s.composition)).replace(" ", ""))
+            cond = adapter.condition_id(s.composition.formula)
             knobs = adapter.sampling_knobs(model, {"condition": cond})
             t0 = time.time()
             r = sample_structures(model, adapter, k, seed=seed + L, batch_size=k, **knobs)

@@ -50,7 +50,8 @@ class MaterialsAdapter(Adapter):
             try:
                 rec = self.training_record(s)
                 out.append(rec)
-                n_light = sum(site.specie == min(s.species, key=lambda e: e.Z) for site in s)
+                lightest = min(s.species, key=lambda e: e.Z)
+                n_light = sum(sp == lightest for sp in s.species)
                 for k in range(1, min(augment, n_light)):
                     tokens, values = self.codec.encode(s, origin=k)
                     out.append(TrainingRecord(rec.key, tokens, values))
@@ -109,8 +110,6 @@ class MaterialsAdapter(Adapter):
             known = sorted(t for t in vocab.tokens if t.isalpha() and t[0].isupper() and t not in SPECIALS)
             raise ReadError(f"{formula!r}: element(s) {', '.join(unknown)} not in this checkpoint's training data "
                             f"({len(known)} elements: {' '.join(known[:12])}{' …' if len(known) > 12 else ''})")
-        if len(atoms) + 2 * len(atoms) > 10_000:
-            raise ReadError(f"{formula!r}: too many atoms ({len(atoms)})")
         toks = self.codec.prefix(atoms)
         return Sequence(torch.tensor(vocab.encode(toks)), torch.zeros(len(toks), 3),
                         torch.zeros(len(toks), dtype=torch.bool))
@@ -127,9 +126,13 @@ class MaterialsAdapter(Adapter):
         if complete is not None:
             raise ValueError("--complete is not available for materials")
         cond = knobs.get("condition")
-        if isinstance(cond, Sequence):  # room for <bos>, the prefix, lattice, one slot per atom and <eos>
+        if isinstance(cond, Sequence):  # room for <bos>, the prefix, space group, lattice, one slot per atom, <eos>
             n_atoms = len(cond) - 1
-            knobs["max_len"] = min(model.cfg.transformer.max_len, len(cond) + n_atoms + 5)
+            need, limit = len(cond) + n_atoms + 5, model.cfg.transformer.max_len
+            if need > limit:
+                raise ReadError(f"{n_atoms} atoms in the cell: this checkpoint writes sequences of at most {limit} "
+                                f"tokens ({(limit - 6) // 2} atoms)")
+            knobs["max_len"] = need
             # the checkpoint's measured CSP defaults (e.g. a lower token temperature: the space group)
             for k, v in getattr(model, "meta", {}).get("sampling_csp", {}).items():
                 if knobs.get(k) is None:

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
 from pymatgen.core import DummySpecies, Element, Structure
 
 from sciGen.adapter import BadRecord, Format, ReadError
@@ -27,8 +28,9 @@ def _check(s: Structure, rid: str) -> Structure:
     unknown = sorted({sp.symbol for sp in s.species if isinstance(sp, DummySpecies) or not Element.is_valid_symbol(sp.symbol)})
     if unknown:
         raise ValueError(f"unknown element {', '.join(unknown)}")
-    if len(s) > 1 and min_distance(s) <= MIN_DISTANCE:
-        raise ValueError(f"overlapping atoms (shortest distance {min_distance(s):.2f} Å)")
+    d = min_distance(s) if len(s) > 1 else np.inf
+    if d <= MIN_DISTANCE:
+        raise ValueError(f"overlapping atoms (shortest distance {d:.2f} Å)")
     s.properties["id"] = rid
     return s
 

@@ -105,7 +105,9 @@ def csp_metrics(candidates: list[list[Structure | None]], reference: list[Struct
            "rmse": float(top1[np.isfinite(top1)].mean()) if np.isfinite(top1).any() else float("nan"),
            "reference_valid": float(np.mean(ref_ok))}
     if K > 1:  # the first *valid* candidate of each row (an invalid draw redrawn, up to K draws in all)
-        first = {L: min(k for L2, k in where if L2 == L) for L in {L for L, _ in where}}
+        first: dict[int, int] = {}
+        for L, k in where:  # ``where`` is in (row, candidate) order
+            first.setdefault(L, k)
         fv = np.array([best[L, first[L]] if L in first else np.inf for L in range(len(reference))])
         out["match_rate_first_valid"] = float(np.isfinite(fv).mean())
         out["rmse_first_valid"] = float(fv[np.isfinite(fv)].mean()) if np.isfinite(fv).any() else float("nan")

@@ -98,8 +98,8 @@ def generate(
             _fail(ValueError(f"--condition-file is not available for {domain}"))
         if condition is not None and condition_file is not None:
             _fail(ValueError("give --condition or --condition-file, not both"))
-        if condition is not None:
-            adapter.condition_id(condition)  # a single bad condition is an error, not a skipped line
+        if condition is not None:  # a single bad condition is an error, not a skipped line
+            adapter.sampling_knobs(model, {**knobs, "condition": adapter.condition_id(condition)})
         lines = [condition] if condition is not None else _condition_lines(condition_file)
         _generate_per_condition(model, adapter, lines, n, output, seed, batch_size, knobs, keep_invalid, relax,
                                 preview, str(condition_file or "--condition"))
@@ -168,12 +168,11 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
         task = bar.add_task(f"predicting {len(lines)} structure(s)", total=len(lines) * n)
         for L, text in enumerate(lines):
             try:
-                cond = adapter.condition_id(text)
+                kn = adapter.sampling_knobs(model, {**knobs, "condition": adapter.condition_id(text)})
             except ReadError as e:
                 bad.append(f"{source}: line {L + 1}: {e}")
                 bar.advance(task, n)
                 continue
-            kn = adapter.sampling_knobs(model, {**knobs, "condition": cond})
             res = sample_structures(model, adapter, n, seed=seed + L, on_batch=lambda m: bar.advance(task, m),
                                     **({"batch_size": batch_size} if batch_size else {}), **kn)
             drawn += n

@@ -25,7 +25,8 @@ import torch.nn.functional as F
 
 from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
-from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.loss_steps import LossSteps
+from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
 from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
 
@@ -61,7 +62,7 @@ class Constraint(Protocol):
     def select(self, rows: torch.Tensor) -> None: ...
 
 
-class AutoBrep(pl.LightningModule):
+class AutoBrep(LossSteps, pl.LightningModule):
     """Reads Batch fields ``tokens, pad_mask, level, ref``; samples Sequences (with level / ref)."""
 
     reads = ("tokens", "level", "ref")
@@ -116,18 +117,6 @@ class AutoBrep(pl.LightningModule):
             acc = (logits.argmax(-1) == target)[m].float().mean()
         return {"loss": loss, "acc": acc}
 
-    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=len(batch))
-        self.log("loss", out["loss"], prog_bar=True, batch_size=len(batch), logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=len(batch), sync_dist=True)
-
-    def configure_optimizers(self) -> dict:
-        return configure_adamw(self, self.cfg.optim)
 
     # ---- sampling ----------------------------------------------------------------------------
     @torch.no_grad()

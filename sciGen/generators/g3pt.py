@@ -25,7 +25,8 @@ import torch.nn.functional as F
 
 from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
-from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.loss_steps import LossSteps
+from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
 from sciGen.nn.transformer import Block, TransformerConfig, gpt_init
 
@@ -62,7 +63,7 @@ def scale_mask(scales: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     return kind, level, mask
 
 
-class G3PT(pl.LightningModule):
+class G3PT(LossSteps, pl.LightningModule):
     """Reads Batch ``tokens`` (B, 1 + T); samples Sequences of the same layout."""
 
     reads = ("tokens", "level")
@@ -138,18 +139,6 @@ class G3PT(pl.LightningModule):
         acc = (logits.argmax(-1) == codes).float().mean()
         return {"loss": loss, "acc": acc}
 
-    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=len(batch))
-        self.log("loss", out["loss"], prog_bar=True, batch_size=len(batch), logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=len(batch), sync_dist=True)
-
-    def configure_optimizers(self):
-        return configure_adamw(self, self.cfg.optim)
 
     # ---- sampling ----------------------------------------------------------------------------------
     @torch.no_grad()

@@ -129,3 +129,17 @@ def test_augmented_records_are_the_same_crystal(tmp_path, crystals) -> None:
     assert first.tokens == second.tokens and not np.allclose(first.values[7:], second.values[7:])
     back = [a.codec.decode(r.tokens, r.values) for r in by_key["x0"]]
     assert all(StructureMatcher().fit(b, crystals[0]) for b in back)
+
+
+def test_a_cell_too_long_for_the_checkpoint_is_refused(crystals) -> None:
+    a = _adapter(crystals)
+
+    class M:
+        meta: dict = {}
+
+        class cfg:
+            class transformer:
+                max_len = 24
+    assert a.sampling_knobs(M, {"condition": a.condition_id("Sr2Ti2O5")})["max_len"] == 24  # 9 atoms: 2·9 + 6
+    with pytest.raises(ReadError, match="15 atoms.*at most 24 tokens \\(9 atoms\\)"):
+        a.sampling_knobs(M, {"condition": a.condition_id("Sr3Ti3O9")})
