@@ -1,4 +1,5 @@
-"""The molecules adapter: RDKit molecules ↔ atom-level SMILES token Sequences."""
+"""The molecules adapter: RDKit molecules ↔ atom-level SMILES token Sequences (UniGenX), or ↔ molecular
+graphs (PARD: node types and a dense edge-type matrix, :mod:`sciGen.molecules.graph`)."""
 from __future__ import annotations
 
 import multiprocessing as mp
@@ -8,7 +9,7 @@ from typing import Any
 from rdkit import Chem
 
 from sciGen.adapter import Adapter, BadRecord, DecodeError, ReadError, TrainingRecord, Validity
-from sciGen.data import SPECIALS, Sequence
+from sciGen.data import SPECIALS, PackedGraphs, Sequence, Vocab, VocabError, holdout_mask
 from sciGen.molecules.formats import FORMATS, parse, text_lines
 from sciGen.molecules.tokenizer import SmilesTokenizer, TokenizeError
 
@@ -28,11 +29,118 @@ def _record_from_text(item: tuple[int, str]) -> tuple[int, str, list[str] | None
         return i, text, None, str(e)
 
 
+def _graph_from_text(item: tuple[int, str, dict]) -> tuple[int, str, tuple | None, str]:
+    """(index, SMILES, graph options) → (index, canonical SMILES, (node ids, edge ids) or None, reason)."""
+    from sciGen.molecules.graph import GraphError, mol_to_graph
+
+    i, text, opt = item
+    mol, reason = parse(text)
+    if mol is None:
+        return i, text, None, reason
+    try:
+        return i, Chem.MolToSmiles(mol), mol_to_graph(mol, opt["vocab"], opt["max_nodes"]), ""
+    except GraphError as e:
+        return i, text, None, str(e)
+
+
 class MoleculesAdapter(Adapter):
-    """Structures are RDKit ``Mol`` s; Sequences are canonical SMILES tokens."""
+    """Structures are RDKit ``Mol`` s; Sequences are canonical SMILES tokens, or graphs for PARD."""
 
     domain = "molecules"
     formats = FORMATS
+
+    def __init__(self, vocab: Vocab | None = None) -> None:
+        super().__init__(vocab)
+        self.graph_vocab = None
+        if vocab is not None and any(t.startswith("node:") for t in vocab.tokens):
+            from sciGen.molecules.graph import GraphVocab
+
+            self.graph_vocab = GraphVocab.from_vocab(vocab)
+
+    # ------------------------------------------------------------------ graphs (PARD)
+    def streams(self, input_kind: str) -> bool:
+        """Graph generators train on data this adapter prepares (:meth:`training_datasets`)."""
+        return input_kind == "graph"
+
+    def training_datasets(self, data: Any, vocab: Vocab | None, model_cfg: dict, seed: int, generator: str = "",
+                          **_: Any) -> dict[str, Any]:
+        """Graphs of every readable molecule in ``data.train`` (``options.split`` keeps one split of a CSV
+        with a ``split`` column; ``explicit_h``, ``kekulize``).  Molecules the vocabulary cannot express
+        (or larger than ``model.max_nodes``) are skipped and counted; a held-out part by SMILES hash."""
+        from sciGen.molecules.graph import GraphVocab
+
+        opts = dict(data.options)
+        split, explicit_h, kekulize = opts.pop("split", None), opts.pop("explicit_h", False), opts.pop("kekulize", True)
+        if opts:
+            raise ReadError(f"unknown molecules data option(s): {', '.join(opts)} (known: split, explicit_h, kekulize)")
+        items = self._split_lines(Path(data.train), split)
+        if data.max_records:
+            items = items[: data.max_records]
+        mols = [(i, m) for i, t in items for m in [parse(t)[0]] if m is not None]
+        gv = GraphVocab.build([m for _, m in mols], explicit_h, kekulize)
+        if vocab is not None and any(t.startswith("node:") for t in vocab.tokens):
+            gv = GraphVocab.from_vocab(vocab)
+        max_nodes = int(model_cfg.get("max_nodes", 0))
+        work = [(i, t, {"vocab": gv, "max_nodes": max_nodes}) for i, t in items]
+        workers = data.workers or mp.cpu_count()
+        if workers > 1 and len(work) > 20000:
+            with mp.get_context("fork").Pool(workers) as pool:
+                results = pool.map(_graph_from_text, work, chunksize=2048)
+        else:
+            results = list(map(_graph_from_text, work))
+        bad = [(i, t, r) for i, t, g, r in results if g is None]
+        good = [(t, g) for i, t, g, r in results if g is not None]
+        if not good:
+            raise ReadError(f"{data.train}: no molecule fits the graph vocabulary")
+        hold = holdout_mask([t for t, _ in good], data.holdout_fraction, data.holdout_salt)
+        train = PackedGraphs(g for (t, g), h in zip(good, hold) if not h)
+        val = PackedGraphs(g for (t, g), h in zip(good, hold) if h)
+        reasons: dict[str, int] = {}
+        for _, _, r in bad:
+            key = r.split(" (")[0]
+            reasons[key] = reasons.get(key, 0) + 1
+        info = {"n_train": len(train), "n_holdout": len(val), "skipped": len(bad),
+                "skipped_reasons": reasons, "node_types": " ".join(gv.nodes),
+                "max_nodes_seen": int(train.lengths().max())}
+        fields = {"n_node_types": gv.n_node_types, "n_edge_types": gv.n_edge_types}
+        if not max_nodes:
+            fields["max_nodes"] = info["max_nodes_seen"]
+        return {"train": train, "val": val, "vocab": gv.to_vocab(), "fields": {**model_cfg, **fields},
+                "info": info, "holdout_keys": [t for (t, _), h in zip(good, hold) if h]}
+
+    @staticmethod
+    def _split_lines(path: Path, split: str | None) -> list[tuple[int, str]]:
+        if split is None:
+            return list(text_lines(path))
+        import pandas as pd
+
+        if ".csv" not in path.name.lower():
+            raise ReadError(f"{path}: a split needs a CSV file with a 'split' column")
+        df = pd.read_csv(path, usecols=lambda c: c.lower() in ("smiles", "split"), dtype=str, keep_default_na=False)
+        cols = {c.lower(): c for c in df.columns}
+        if "smiles" not in cols or "split" not in cols:
+            raise ReadError(f"{path}: needs 'smiles' and 'split' columns for split {split!r}")
+        rows = df.index[df[cols["split"]] == split]
+        if not len(rows):
+            raise ReadError(f"{path}: no rows of split {split!r}")
+        return [(int(i) + 2, df[cols["smiles"]][i].strip()) for i in rows]
+
+    def model_fields(self, vocab: Vocab) -> dict[str, Any]:
+        from sciGen.molecules.graph import GraphVocab
+
+        gv = GraphVocab.from_vocab(vocab)
+        return {"n_node_types": gv.n_node_types, "n_edge_types": gv.n_edge_types}
+
+    def load_extras(self, extras: dict, device: Any = "cpu", model: Any = None) -> None:
+        """A graph model must come with the graph vocabulary it was trained on, of the same sizes."""
+        if getattr(model, "input_kind", "") != "graph":
+            return
+        if self.graph_vocab is None:
+            raise VocabError("a graph generator's checkpoint without a molecular-graph vocabulary")
+        cfg = model.cfg
+        if (cfg.n_node_types, cfg.n_edge_types) != (self.graph_vocab.n_node_types, self.graph_vocab.n_edge_types):
+            raise VocabError(f"the model has {cfg.n_node_types} node / {cfg.n_edge_types} edge types but its "
+                             f"vocabulary {self.graph_vocab.n_node_types} / {self.graph_vocab.n_edge_types}")
 
     def training_record(self, structure: Chem.Mol) -> TrainingRecord:
         smi = Chem.MolToSmiles(structure)
@@ -68,6 +176,12 @@ class MoleculesAdapter(Adapter):
         return [t for _, t in text_lines(Path(path))]
 
     def decode(self, seq: Sequence) -> Chem.Mol:
+        if seq.edges is not None:
+            from sciGen.molecules.graph import graph_to_mol
+
+            if self.graph_vocab is None:
+                raise DecodeError("a graph Sequence needs a graph vocabulary (load a PARD checkpoint)")
+            return graph_to_mol(seq.tokens.numpy(), seq.edges.numpy(), self.graph_vocab)
         tokens = self._vocab().decode(seq.tokens.tolist())
         text = _TOKENIZER.decode(tokens)
         if any(t in SPECIALS for t in tokens):
@@ -83,6 +197,8 @@ class MoleculesAdapter(Adapter):
 
     def decode_text(self, seq: Sequence) -> str:
         """The raw generated string, valid or not."""
+        if seq.edges is not None:
+            return f"graph of {len(seq)} nodes"
         return _TOKENIZER.decode(self._vocab().decode(seq.tokens.tolist()))
 
     def validate(self, structure: Chem.Mol | str) -> Validity:

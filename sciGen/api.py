@@ -37,10 +37,7 @@ def load(domain: str, generator: str | None = None, checkpoint: str | Path | Non
 
     registry.adapter_class(domain)
     if checkpoint is None:
-        default_gen = registry.DEFAULTS.get(domain, (None,))[0]
-        if generator is not None and generator != default_gen:
-            raise registry.RegistryError(f"no shipped {generator!r} checkpoint for {domain!r}; pass checkpoint=")
-        checkpoint = registry.default_checkpoint(domain)
+        checkpoint = registry.default_checkpoint(domain, generator)
     elif not Path(checkpoint).exists() and registry.named_checkpoint(domain, checkpoint) is not None:
         checkpoint = registry.named_checkpoint(domain, checkpoint)
     model, adapter = load_model(checkpoint, domain=domain, device=resolve_device(device))

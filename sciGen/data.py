@@ -108,6 +108,8 @@ class Sequence:
 
     tokens: (T,) int64; values: (T, V) float32 or None; value_mask: (T,) bool or None.
     Optional per-position ints a generator may read: level, block, ref — each (T,) int64.
+    A graph Sequence (PARD) also has ``edges`` (T, T) int64: the edge type id of each node pair (0 = none);
+    its ``tokens`` are then the node type ids of the adapter's graph vocabulary.
     """
 
     tokens: torch.Tensor
@@ -116,6 +118,7 @@ class Sequence:
     level: torch.Tensor | None = None
     block: torch.Tensor | None = None
     ref: torch.Tensor | None = None
+    edges: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.tokens.shape[0])
@@ -126,6 +129,8 @@ class Sequence:
             v = getattr(self, f)
             if v is not None and v.shape[0] != T:
                 raise ValueError(f"Sequence.{f} has length {v.shape[0]}, tokens have {T}")
+        if self.edges is not None and tuple(self.edges.shape) != (T, T):
+            raise ValueError(f"Sequence.edges has shape {tuple(self.edges.shape)}, expected ({T}, {T})")
 
 
 _OPTIONAL_INT = ("level", "block", "ref")
@@ -220,3 +225,33 @@ def holdout_mask(keys: Iterable[str], fraction: float, salt: str = "scigen") -> 
     cut = int(fraction * 2**32)
     return np.array([int.from_bytes(hashlib.md5((salt + k).encode()).digest()[:4], "big") < cut for k in keys],
                     dtype=bool)
+
+
+class PackedGraphs(torch.utils.data.Dataset):
+    """Many small graphs stored flat: node ids (one array + offsets) and each graph's dense N×N edge ids
+    (one array + offsets).  ``__getitem__`` returns a graph :class:`Sequence` (tokens + edges)."""
+
+    def __init__(self, graphs: Iterable[tuple[np.ndarray, np.ndarray]]) -> None:
+        nodes, edges = [], []
+        for x, adj in graphs:
+            nodes.append(np.asarray(x, dtype=np.int8))
+            edges.append(np.asarray(adj, dtype=np.int8).reshape(-1))
+        self.offsets = np.zeros(len(nodes) + 1, dtype=np.int64)
+        np.cumsum([len(x) for x in nodes], out=self.offsets[1:])
+        self.edge_offsets = np.zeros(len(nodes) + 1, dtype=np.int64)
+        np.cumsum([len(e) for e in edges], out=self.edge_offsets[1:])
+        self.nodes = np.concatenate(nodes) if nodes else np.zeros(0, np.int8)
+        self.edges = np.concatenate(edges) if edges else np.zeros(0, np.int8)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __getitem__(self, i: int) -> Sequence:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        n = b - a
+        x = torch.from_numpy(self.nodes[a:b].astype(np.int64))
+        e = torch.from_numpy(self.edges[self.edge_offsets[i]:self.edge_offsets[i + 1]].astype(np.int64))
+        return Sequence(x, edges=e.view(n, n))

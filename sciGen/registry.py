@@ -22,6 +22,7 @@ GENERATORS: dict[str, str] = {
     "vat": "sciGen.tokenizers.vat:VAT",
     "fsq_autoencoder": "sciGen.tokenizers.fsq_autoencoder:FSQAutoencoder",
     "autobrep": "sciGen.generators.autobrep:AutoBrep",
+    "pard": "sciGen.generators.pard:PARD",
 }
 # domain → (generator, checkpoint file shipped in sciGen/checkpoints/)
 DEFAULTS: dict[str, tuple[str, str]] = {
@@ -32,9 +33,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "cad": ("autobrep", "cad-autobrep.pt"),
     "materials": ("unigenx", "materials-perov5.pt"),
 }
+# (domain, generator) → the checkpoint a generator other than the domain's default loads by default
+GENERATOR_DEFAULTS: dict[tuple[str, str], str] = {("molecules", "pard"): "molecules-pard-qm9.pt"}
 # domain → {short name: shipped checkpoint}: ``--checkpoint perov5`` picks one of several shipped models
 NAMED: dict[str, dict[str, str]] = {
     "materials": {"perov5": "materials-perov5.pt", "carbon24": "materials-carbon24.pt"},
+    "molecules": {"qm9": "molecules-pard-qm9.pt", "moses": "molecules-unigenx.pt"},
 }
 # domain → the shipped tokenizer checkpoint (``scigen tokenize``)
 TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt", "cad": "cad-autobrep.pt"}
@@ -71,8 +75,13 @@ def named_checkpoint(domain: str, name: str | Path) -> Path | None:
     return checkpoints_dir() / file if file else None
 
 
-def default_checkpoint(domain: str) -> Path:
+def default_checkpoint(domain: str, generator: str | None = None) -> Path:
     adapter_class(domain)
+    if generator is not None and generator != DEFAULTS.get(domain, (None,))[0]:
+        generator_class(generator)
+        if (domain, generator) not in GENERATOR_DEFAULTS:
+            raise RegistryError(f"no shipped {generator!r} checkpoint for {domain!r}; pass --checkpoint")
+        return checkpoints_dir() / GENERATOR_DEFAULTS[domain, generator]
     if domain not in DEFAULTS:
         raise RegistryError(f"no shipped checkpoint for domain {domain!r}; pass --checkpoint")
     return checkpoints_dir() / DEFAULTS[domain][1]

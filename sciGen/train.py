@@ -21,9 +21,9 @@ from rich.console import Console
 
 from sciGen import registry
 from sciGen.adapter import BadRecord
-from sciGen.checkpoint import load_checkpoint, save_checkpoint
+from sciGen.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from sciGen.config import ConfigError, from_dict, load_yaml
-from sciGen.data import PackedSequences, Vocab, holdout_mask
+from sciGen.data import PackedSequences, Vocab, VocabError, holdout_mask
 from sciGen.io import atomic_write_text
 
 
@@ -66,10 +66,15 @@ class TrainConfig:
     init_from: str | None = None  # a sciGen checkpoint whose weights start the run (fine-tuning); fresh optimiser
 
 
-def init_weights(model: torch.nn.Module, path: str | Path, generator: str) -> None:
-    """Start ``model`` from the weights of the sciGen checkpoint at ``path`` (same generator and shapes).
-    A mismatch is one clear error naming the checkpoint and the first differing parameter."""
+def init_weights(model: torch.nn.Module, path: str | Path, generator: str, vocab: Vocab | None = None) -> None:
+    """Start ``model`` from the weights of the sciGen checkpoint at ``path`` (same generator, vocabulary and
+    shapes).  A mismatch is one clear error naming the checkpoint and what differs."""
     blob = load_checkpoint(path, generator=generator)
+    if vocab is not None and list(blob["vocab"].get("tokens", [])) != list(vocab.tokens):
+        theirs, ours = list(blob["vocab"].get("tokens", [])), list(vocab.tokens)
+        diff = sorted(set(theirs) ^ set(ours)) or ["(same tokens, another order)"]
+        raise ConfigError(f"{path}: init_from checkpoint has another vocabulary than this data "
+                          f"({len(theirs)} vs {len(ours)} tokens; differing: {' '.join(diff[:8])})")
     own = model.state_dict()
     for k, v in blob["state_dict"].items():
         if k not in own or own[k].shape != v.shape:
@@ -136,7 +141,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     pl.seed_everything(tc.seed, workers=True, verbose=False)
 
     adapter = registry.adapter_class(cfg.domain)()
-    if hasattr(adapter, "training_datasets"):
+    kind = getattr(registry.generator_class(cfg.generator), "input_kind", "sequence")
+    if hasattr(adapter, "training_datasets") and getattr(adapter, "streams", lambda _: True)(kind):
         return _train_streamed(cfg, raw, adapter, output, resume, console, t0)
     errors: list[BadRecord] = []
     with console.status(f"reading {cfg.data.train}"):
@@ -188,7 +194,7 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
     if cfg.init_from and not (resume and last.is_file()):  # a resumed run restores its own weights
-        init_weights(model, cfg.init_from, cfg.generator)
+        init_weights(model, cfg.init_from, cfg.generator, vocab)
         data_meta = {**data_meta, "init_from": str(cfg.init_from)}
     trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
 
@@ -215,7 +221,7 @@ def _train_streamed(cfg: TrainConfig, raw: dict, adapter: Any, output: Path, res
     tokenized by a learned tokenizer) rather than a record list.  The adapter may return the vocabulary
     and model fields it derived from the data, and ``extras`` to store in the checkpoint."""
     tc = cfg.trainer
-    vocab = adapter.default_vocab()
+    vocab = adapter.default_vocab() if hasattr(adapter, "default_vocab") else None
     console.print(f"preparing {cfg.domain} training data from {cfg.data.train}")
     ds = adapter.training_datasets(cfg.data, vocab, cfg.model, tc.seed, generator=cfg.generator)
     vocab = ds.get("vocab", vocab)
@@ -242,8 +248,11 @@ def load_model(path: str | Path, domain: str | None = None, device: str | torch.
     model = cls(blob["config"])
     model.load_state_dict(blob["state_dict"])
     model.to(device).eval()
-    adapter = registry.adapter_class(blob["domain"])(Vocab.from_dict(blob["vocab"]))
-    if hasattr(adapter, "load_extras"):
-        adapter.load_extras(blob.get("extras", {}), device, model)
+    try:
+        adapter = registry.adapter_class(blob["domain"])(Vocab.from_dict(blob["vocab"]))
+        if hasattr(adapter, "load_extras"):
+            adapter.load_extras(blob.get("extras", {}), device, model)
+    except VocabError as e:
+        raise CheckpointError(f"{path}: {e}") from None
     model.meta = blob.get("meta", {})
     return model, adapter
