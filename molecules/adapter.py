@@ -71,15 +71,19 @@ class MoleculesAdapter(Adapter):
 
         opts = dict(data.options)
         split, explicit_h, kekulize = opts.pop("split", None), opts.pop("explicit_h", False), opts.pop("kekulize", True)
+        node_types = opts.pop("node_types", None)
         if opts:
-            raise ReadError(f"unknown molecules data option(s): {', '.join(opts)} (known: split, explicit_h, kekulize)")
+            raise ReadError(f"unknown molecules data option(s): {', '.join(opts)} "
+                            "(known: split, explicit_h, kekulize, node_types)")
         items = self._split_lines(Path(data.train), split)
         if data.max_records:
             items = items[: data.max_records]
-        mols = [(i, m) for i, t in items for m in [parse(t)[0]] if m is not None]
-        gv = GraphVocab.build([m for _, m in mols], explicit_h, kekulize)
         if vocab is not None and any(t.startswith("node:") for t in vocab.tokens):
             gv = GraphVocab.from_vocab(vocab)
+        elif node_types:  # a fixed vocabulary: molecules with other atom types are skipped and counted
+            gv = GraphVocab(list(node_types), ["-", "=", "#"] if kekulize else ["-", "=", "#", ":"], explicit_h, kekulize)
+        else:
+            gv = GraphVocab.build([m for _, t in items for m in [parse(t)[0]] if m is not None], explicit_h, kekulize)
         max_nodes = int(model_cfg.get("max_nodes", 0))
         work = [(i, t, {"vocab": gv, "max_nodes": max_nodes}) for i, t in items]
         workers = data.workers or mp.cpu_count()
@@ -217,9 +221,16 @@ class MoleculesAdapter(Adapter):
         as_text = [g if isinstance(g, str) or g is None else Chem.MolToSmiles(g) for g in generated]
         ref = [r if isinstance(r, str) else Chem.MolToSmiles(r) for r in reference]
         train = kw.pop("train", None)
+        graph_metrics = kw.pop("graph_metrics", False)
         if train is not None:
             train = [t if isinstance(t, str) else Chem.MolToSmiles(t) for t in train]
-        return moses_metrics(as_text, ref, train, **kw)
+        out = moses_metrics(as_text, ref, train, **kw)
+        if graph_metrics:  # NSPDK MMD² between the valid generated and the reference molecules
+            from sciGen.molecules.nspdk import nspdk_mmd
+
+            gen_mols = [m for m in (parse(t)[0] if t else None for t in as_text) if m is not None]
+            out["NSPDK"] = nspdk_mmd(gen_mols, (m for m in (parse(t)[0] for t in ref) if m is not None))
+        return out
 
     def preview(self, structures: list[Chem.Mol], path: str | Path, n: int = 16) -> None:
         """A PNG grid of the first ``n`` molecules (RDKit drawing), written atomically."""

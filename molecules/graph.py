@@ -1,8 +1,9 @@
 """The graph view of a molecule: atoms are nodes, bonds are edges (RDKit ↔ torch-geometric).
 
 Node types are element symbols with their formal charge (``C``, ``N+``, ``O-``); edge types are bond
-orders, kekulized (``-`` ``=`` ``#``) or aromatic (``:``) when ``kekulize`` is off.  Hydrogens are implicit
-unless ``explicit_h``.  A graph decodes back to a molecule with RDKit's valence checks and *no* valence
+orders, kekulized (``-`` ``=`` ``#``) or aromatic (``:``) when ``kekulize`` is off (that mode cannot say which aromatic N carries an H, as in ``[nH]``:
+kekulized graphs, the default, can).  Hydrogens are implicit
+unless ``explicit_h``.  Stereochemistry is not part of the graph.  A graph decodes back to a molecule with RDKit's valence checks and *no* valence
 correction: a node whose bonds exceed its valence makes the whole graph invalid, with the reason.
 
 The vocabulary is a :class:`GraphVocab`, stored with a checkpoint as a :class:`sciGen.data.Vocab`
@@ -39,7 +40,11 @@ def atom_token(atom: Chem.Atom) -> str:
 def parse_atom_token(token: str) -> tuple[str, int]:
     """``N+`` → (``N``, 1); raises :class:`VocabError` for a token that is no atom."""
     m = _ATOM.match(token)
-    if not m or Chem.GetPeriodicTable().GetAtomicNumber(m.group(1)) <= 0 and m.group(1) != "H":
+    try:
+        known = bool(m) and Chem.GetPeriodicTable().GetAtomicNumber(m.group(1)) > 0
+    except RuntimeError:  # RDKit's answer to an unknown symbol
+        known = False
+    if not known:
         raise VocabError(f"{token!r} is not an atom type (element symbol + optional charge)")
     q = m.group(2) or ""
     charge = 0 if not q else len(q) * (1 if q[0] == "+" else -1) if set(q) <= {"+", "-"} else int(q)
@@ -167,7 +172,11 @@ def graph_to_mol(x: np.ndarray | torch.Tensor, adj: np.ndarray | torch.Tensor, v
         rw.AddAtom(a)
     ii, jj = np.nonzero(np.triu(adj, 1))
     for i, j in zip(ii.tolist(), jj.tolist()):
-        rw.AddBond(i, j, BONDS[vocab.edges[adj[i, j] - 1]])
+        bt = BONDS[vocab.edges[adj[i, j] - 1]]
+        rw.AddBond(i, j, bt)
+        if bt == Chem.BondType.AROMATIC:  # aromatic mode (kekulize off): both ends are aromatic atoms
+            rw.GetAtomWithIdx(i).SetIsAromatic(True)
+            rw.GetAtomWithIdx(j).SetIsAromatic(True)
     mol = rw.GetMol()
     RDLogger.DisableLog("rdApp.*")
     text = Chem.MolToSmiles(mol, kekuleSmiles=True, canonical=False) if mol.GetNumAtoms() else ""

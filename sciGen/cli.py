@@ -208,6 +208,8 @@ def evaluate(
     labels: Optional[Path] = typer.Option(None, "--labels", help="peptides: labelled spectra (MGF with SEQ=)"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="peptides: precision–coverage curve PNG"),
     task: Optional[str] = typer.Option(None, "--task", help="materials: csp or denovo (default)"),
+    graph_metrics: bool = typer.Option(False, "--graph-metrics",
+                                       help="molecules: also the NSPDK graph-kernel MMD to the reference"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
     device: str = typer.Option("auto", "--device"),
 ) -> None:
@@ -219,6 +221,8 @@ def evaluate(
     adapter = adapter_class(domain)()
     if task is not None and domain != "materials":
         _fail(ValueError(f"--task is not available for {domain}"))
+    if graph_metrics and domain != "molecules":
+        _fail(ValueError(f"--graph-metrics is not available for {domain}"))
     if hasattr(adapter, "evaluate_folders"):
         if reference is None and not generated.is_dir():
             _fail(ValueError(f"evaluate {domain} needs a folder of meshes (and --reference for distribution metrics)"))
@@ -240,7 +244,8 @@ def evaluate(
         ref = adapter.read_texts(reference)
         tr = adapter.read_texts(train) if train else None
         with err.status(f"scoring {len(gen)} {domain} against {len(ref)} references"):
-            metrics = adapter.metrics(gen, ref, train=tr, device=str(resolve_device(device)))
+            metrics = adapter.metrics(gen, ref, train=tr, device=str(resolve_device(device)),
+                                      **({"graph_metrics": True} if graph_metrics else {}))
         title = f"{generated} vs {reference}"
         n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
         err.print(f"{len(gen)} records read, {n_invalid} invalid")

@@ -115,7 +115,7 @@ class PARD(LossSteps, pl.LightningModule):
         self.time_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.gt = nn.ModuleList(GraphTransformerLayer(d, de, cfg.n_heads, cfg.d_ff, cfg.dropout)
                                 for _ in range(cfg.n_layers))
-        self.ppgn = nn.ModuleList(PPGNLayer(d, de, 2 * de, cfg.dropout) for _ in range(cfg.n_layers))
+        self.ppgn = nn.ModuleList(PPGNLayer(d, de, 2 * de, cfg.dropout, 2 * cfg.max_nodes) for _ in range(cfg.n_layers))
         self.ln_h, self.ln_e = nn.LayerNorm(d), nn.LayerNorm(de)
         self.node_head = nn.Linear(d, cfg.n_node_types)
         self.edge_head = nn.Sequential(nn.Linear(de + d, de), nn.SiLU(), nn.Linear(de, cfg.n_edge_types))
@@ -273,18 +273,19 @@ class PARD(LossSteps, pl.LightningModule):
         t_start = time.perf_counter()
         net_before = (timings or {}).get("network_s", 0.0)
         Nmax = cfg.max_nodes
-        x = torch.zeros(B, Nmax, dtype=torch.long, device=dev)
-        e = torch.zeros(B, Nmax, Nmax, dtype=torch.long, device=dev)
-        block = torch.zeros(B, Nmax, dtype=torch.long, device=dev)
+        W = Nmax
+        x = torch.zeros(B, W, dtype=torch.long, device=dev)
+        e = torch.zeros(B, W, W, dtype=torch.long, device=dev)
+        block = torch.zeros(B, W, dtype=torch.long, device=dev)
         n = torch.zeros(B, dtype=torch.long, device=dev)
         done = torch.zeros(B, dtype=torch.bool, device=dev)
-        ar = torch.arange(Nmax, device=dev)
+        ar = torch.arange(W, device=dev)
         diff = MaskDiffusion(steps)
         for b in range(Nmax):
             # the next block's size, from the clean graph so far
             valid = ar[None] < n[:, None]
             clean = torch.zeros_like(valid)
-            _, _, h = self._net(timings, x, e, block, clean, valid, torch.zeros(B, Nmax, device=dev))
+            _, _, h = self._net(timings, x, e, block, clean, valid, torch.zeros(B, W, device=dev))
             self.nfe_size += 1
             logits = self.size_logits(h, block, valid, torch.full((B, 1), b - 1, device=dev))[:, 0].float()
             room = (Nmax - n)[:, None]
@@ -302,17 +303,17 @@ class PARD(LossSteps, pl.LightningModule):
             x = torch.where(new, self.node_mask, x)
             block = torch.where(new, b, block)
             tgt_e = (new[:, :, None] | new[:, None, :]) & valid[:, :, None] & valid[:, None, :] & ~torch.eye(
-                Nmax, dtype=torch.bool, device=dev)
+                W, dtype=torch.bool, device=dev)
             e = torch.where(tgt_e, self.edge_mask, e)
-            node_step = diff.reveal_steps((B, Nmax), gen, dev)
-            es = diff.reveal_steps((B, Nmax, Nmax), gen, dev).triu(1)
+            node_step = diff.reveal_steps((B, W), gen, dev)
+            es = diff.reveal_steps((B, W, W), gen, dev).triu(1)
             edge_step = es + es.transpose(1, 2)
-            upper = torch.ones(Nmax, Nmax, dtype=torch.bool, device=dev).triu(1)
+            upper = torch.ones(W, W, dtype=torch.bool, device=dev).triu(1)
             for k in range(steps):
                 now_x, now_e = new & (node_step == k), tgt_e & upper & (edge_step == k)
                 if not (bool(now_x.any()) or bool(now_e.any())):
                     continue
-                t = torch.full((B, Nmax), 1 - k / steps, device=dev) * new
+                t = torch.full((B, W), 1 - k / steps, device=dev) * new
                 nl, el, _ = self._net(timings, x, e, block, new, valid, t)
                 x = diff.reveal(x, nl, now_x, temperature, gen)
                 eu = diff.reveal(e, el, now_e, temperature, gen).triu(1)
