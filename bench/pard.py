@@ -67,18 +67,16 @@ def main(argv: list[str] | None = None) -> dict:
         except DecodeError:
             pass
     n_blocks = sum(int(s.block.max()) + 1 for s in seqs)
-    n_batches = -(-a.n // a.batch_size)
     res["sampling"] = {
         "graphs": a.n, "batch_size": a.batch_size, "wall_s": round(wall, 3), "graphs_per_s": round(a.n / wall, 1),
         "network_s": round(timings["network_s"], 3), "diffusion_s": round(timings["diffusion_s"], 3),
         "decomposition_s": 0.0, "diffusion_steps_per_block": model.cfg.diffusion_steps,
         "mean_blocks_per_graph": round(n_blocks / a.n, 3), "mean_nodes_per_graph": round(sum(map(len, seqs)) / a.n, 3),
-        # every graph of a batch goes through each of the batch's network evaluations
-        "nfe_per_graph": round(model.nfe / n_batches, 1),
-        "denoising_nfe_per_graph": round((model.nfe - model.nfe_size) / n_batches, 1),
-        "block_size_nfe_per_graph": round(model.nfe_size / n_batches, 1),
-        # what one graph alone needs: per block one size evaluation + the denoising steps, + the stop
-        "nfe_needed_per_graph": round((n_blocks * (model.cfg.diffusion_steps + 1) + a.n) / a.n, 1),
+        # graphs leave the batch when they stop, so each is evaluated only as often as it needs
+        "batched_network_evaluations": model.nfe,
+        "nfe_per_graph": round(model.graph_nfe / a.n, 1),
+        "denoising_nfe_per_graph": round((model.graph_nfe - model.graph_nfe_size) / a.n, 1),
+        "block_size_nfe_per_graph": round(model.graph_nfe_size / a.n, 1),
         "valid_fraction_of_these": round(valid / a.n, 4),
     }
 

@@ -408,6 +408,9 @@ def info() -> None:
         p = registry.checkpoints_dir() / ck if ck else None
         t.add_row(d, gen, str(p) if p else "-",
                   f"{p.stat().st_size / 1e6:.1f} MB" if p and p.is_file() else "missing" if p else "-")
+    for (d, gen), ck in sorted(registry.GENERATOR_DEFAULTS.items()):
+        p = registry.checkpoints_dir() / ck
+        t.add_row(d, f"{gen} (--generator {gen})", str(p), f"{p.stat().st_size / 1e6:.1f} MB" if p.is_file() else "missing")
     for d, ck in sorted(registry.TOKENIZERS.items()):
         p = registry.checkpoints_dir() / ck
         t.add_row(d, "tokenizer", str(p), f"{p.stat().st_size / 1e6:.1f} MB" if p.is_file() else "missing")

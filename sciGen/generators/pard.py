@@ -124,6 +124,7 @@ class PARD(LossSteps, pl.LightningModule):
         self.diffusion = MaskDiffusion(cfg.diffusion_steps)
         self.nfe = 0  # network evaluations of the last sample() call: block sizes + denoising steps
         self.nfe_size = 0
+        self.graph_nfe = self.graph_nfe_size = 0  # evaluations summed over the graphs each one evaluated
 
     # ----------------------------------------------------------------- network
     def forward(self, x: torch.Tensor, e: torch.Tensor, block: torch.Tensor, noisy: torch.Tensor,
@@ -243,12 +244,14 @@ class PARD(LossSteps, pl.LightningModule):
         """``n`` graphs as Sequences (tokens (N,) node ids, block (N,), edges (N, N) edge ids).
 
         Per block: one evaluation for its size, then ``steps`` (default: the trained number) reverse
-        diffusion steps; ``self.nfe`` counts the denoiser evaluations.  ``timings`` (a dict) receives
+        diffusion steps (a step where no element of the batch is revealed is skipped); one more evaluation
+        says stop.  ``self.nfe`` counts batched network evaluations, ``self.nfe_size`` those for block
+        sizes, ``self.graph_nfe / n`` the evaluations per generated graph (``graph_nfe_size`` of them for sizes).  ``timings`` (a dict) receives
         seconds spent in the network and in the diffusion bookkeeping."""
         if condition is not None:
             raise ValueError("PARD models here are unconditional")
         out: list[Sequence] = []
-        self.nfe = self.nfe_size = 0
+        self.nfe = self.nfe_size = self.graph_nfe = self.graph_nfe_size = 0
         for start in range(0, n, batch_size):
             out.extend(self._sample_batch(min(batch_size, n - start), generator, temperature, size_temperature,
                                           steps or self.cfg.diffusion_steps, timings))
@@ -256,6 +259,7 @@ class PARD(LossSteps, pl.LightningModule):
 
     def _net(self, timings: dict | None, *args) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         self.nfe += 1
+        self.graph_nfe += int(args[0].shape[0])
         if timings is None:
             return self(*args)
         if self.device.type == "cuda":
@@ -269,56 +273,57 @@ class PARD(LossSteps, pl.LightningModule):
 
     def _sample_batch(self, B: int, gen, temperature: float, size_temperature: float, steps: int,
                       timings: dict | None) -> list[Sequence]:
+        """Blocks one after another; graphs that have stopped leave the batch (no evaluations spent on them)."""
         cfg, dev = self.cfg, self.device
         t_start = time.perf_counter()
         net_before = (timings or {}).get("network_s", 0.0)
-        Nmax = cfg.max_nodes
-        W = Nmax
-        x = torch.zeros(B, W, dtype=torch.long, device=dev)
-        e = torch.zeros(B, W, W, dtype=torch.long, device=dev)
-        block = torch.zeros(B, W, dtype=torch.long, device=dev)
+        N = cfg.max_nodes
+        x = torch.zeros(B, N, dtype=torch.long, device=dev)
+        e = torch.zeros(B, N, N, dtype=torch.long, device=dev)
+        block = torch.zeros(B, N, dtype=torch.long, device=dev)
         n = torch.zeros(B, dtype=torch.long, device=dev)
-        done = torch.zeros(B, dtype=torch.bool, device=dev)
-        ar = torch.arange(W, device=dev)
+        act = torch.arange(B, device=dev)  # graphs still growing
+        ar = torch.arange(N, device=dev)
+        off_diag = ~torch.eye(N, dtype=torch.bool, device=dev)
+        upper = torch.ones(N, N, dtype=torch.bool, device=dev).triu(1)
         diff = MaskDiffusion(steps)
-        for b in range(Nmax):
-            # the next block's size, from the clean graph so far
-            valid = ar[None] < n[:, None]
-            clean = torch.zeros_like(valid)
-            _, _, h = self._net(timings, x, e, block, clean, valid, torch.zeros(B, W, device=dev))
+        for b in range(N):
+            # the next block's size, from the clean graph so far (0 = stop)
+            xa, ea, ba, na = x[act], e[act], block[act], n[act]
+            A = len(act)
+            valid = ar[None] < na[:, None]
+            _, _, h = self._net(timings, xa, ea, ba, torch.zeros_like(valid), valid, torch.zeros(A, N, device=dev))
             self.nfe_size += 1
-            logits = self.size_logits(h, block, valid, torch.full((B, 1), b - 1, device=dev))[:, 0].float()
-            room = (Nmax - n)[:, None]
-            logits = logits.masked_fill(torch.arange(Nmax + 1, device=dev)[None] > room, float("-inf"))
+            self.graph_nfe_size += A
+            logits = self.size_logits(h, ba, valid, torch.full((A, 1), b - 1, device=dev))[:, 0].float()
+            logits = logits.masked_fill(torch.arange(N + 1, device=dev)[None] > (N - na)[:, None], float("-inf"))
             if b == 0:
                 logits[:, 0] = float("-inf")
             size = torch.multinomial(torch.softmax(logits / max(size_temperature, 1e-6), -1), 1, generator=gen)[:, 0]
-            size = torch.where(done, 0, size)
-            done |= size == 0
-            if bool(done.all()):
+            go = size > 0
+            act, xa, ea, ba, na, size = act[go], xa[go], ea[go], ba[go], na[go], size[go]
+            if not len(act):
                 break
-            # the new block: noisy tokens n … n + size − 1, all masked; edges to everything earlier
-            new = (ar[None] >= n[:, None]) & (ar[None] < (n + size)[:, None])
-            valid = ar[None] < (n + size)[:, None]
-            x = torch.where(new, self.node_mask, x)
-            block = torch.where(new, b, block)
-            tgt_e = (new[:, :, None] | new[:, None, :]) & valid[:, :, None] & valid[:, None, :] & ~torch.eye(
-                W, dtype=torch.bool, device=dev)
-            e = torch.where(tgt_e, self.edge_mask, e)
-            node_step = diff.reveal_steps((B, W), gen, dev)
-            es = diff.reveal_steps((B, W, W), gen, dev).triu(1)
+            # the new block: noisy tokens n … n + size − 1, all masked, with masked edges to everything earlier
+            new = (ar[None] >= na[:, None]) & (ar[None] < (na + size)[:, None])
+            valid = ar[None] < (na + size)[:, None]
+            xa = torch.where(new, self.node_mask, xa)
+            ba = torch.where(new, b, ba)
+            tgt_e = (new[:, :, None] | new[:, None, :]) & valid[:, :, None] & valid[:, None, :] & off_diag
+            ea = torch.where(tgt_e, self.edge_mask, ea)
+            node_step = diff.reveal_steps(tuple(xa.shape), gen, dev)
+            es = diff.reveal_steps(tuple(ea.shape), gen, dev).triu(1)
             edge_step = es + es.transpose(1, 2)
-            upper = torch.ones(W, W, dtype=torch.bool, device=dev).triu(1)
             for k in range(steps):
                 now_x, now_e = new & (node_step == k), tgt_e & upper & (edge_step == k)
                 if not (bool(now_x.any()) or bool(now_e.any())):
                     continue
-                t = torch.full((B, W), 1 - k / steps, device=dev) * new
-                nl, el, _ = self._net(timings, x, e, block, new, valid, t)
-                x = diff.reveal(x, nl, now_x, temperature, gen)
-                eu = diff.reveal(e, el, now_e, temperature, gen).triu(1)
-                e = torch.where(tgt_e, eu + eu.transpose(1, 2), e)
-            n = n + size
+                t = torch.full(tuple(xa.shape), 1 - k / steps, device=dev) * new
+                nl, el, _ = self._net(timings, xa, ea, ba, new, valid, t)
+                xa = diff.reveal(xa, nl, now_x, temperature, gen)
+                eu = diff.reveal(ea, el, now_e, temperature, gen).triu(1)
+                ea = torch.where(tgt_e, eu + eu.transpose(1, 2), ea)
+            x[act], e[act], block[act], n[act] = xa, ea, ba, na + size
         if timings is not None:
             total = time.perf_counter() - t_start
             timings["diffusion_s"] = timings.get("diffusion_s", 0.0) + total - (timings["network_s"] - net_before)

@@ -145,3 +145,21 @@ def test_losses_train_and_sampling_is_seeded():
 def test_condition_is_refused():
     with pytest.raises(ValueError, match="unconditional"):
         tiny().sample(1, condition=3)
+
+
+def test_a_block_sees_the_same_at_training_and_at_sampling():
+    """The noisy tokens of block t give the same outputs in the training layout (clean and noisy copies of
+    every block, padding) as in the sampling layout (clean blocks < t, noisy block t, nothing else)."""
+    model = tiny()
+    b, x, t = _inputs(model)
+    nl, el, _ = model(x, b.e, b.block, b.noisy, b.valid, t)
+    g, tb = 0, 2
+    keep = b.valid[g] & ((~b.noisy[g] & (b.block[g] < tb)) | (b.noisy[g] & (b.block[g] == tb)))
+    idx = keep.nonzero().squeeze(1)
+    sub = (x[g, idx][None], b.e[g][idx][:, idx][None], b.block[g, idx][None], b.noisy[g, idx][None],
+           torch.ones(1, len(idx), dtype=torch.bool), t[g, idx][None])
+    nl2, el2, _ = model(*sub)
+    mine = b.noisy[g, idx] & (b.block[g, idx] == tb)
+    assert mine.any()
+    assert torch.allclose(nl[g, idx][mine], nl2[0][mine], atol=1e-5)
+    assert torch.allclose(el[g][idx][:, idx][mine], el2[0][mine], atol=1e-5)

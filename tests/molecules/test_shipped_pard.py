@@ -1,0 +1,37 @@
+"""The shipped PARD checkpoint (QM9): card, size, quality floor (the 10k evaluation is in its card)."""
+from __future__ import annotations
+
+import torch
+from rdkit import Chem
+
+import sciGen
+from sciGen.api import load, sample_structures
+from sciGen.registry import default_checkpoint, named_checkpoint
+
+
+def test_card_sits_beside_checkpoint() -> None:
+    p = default_checkpoint("molecules", "pard")
+    assert p == named_checkpoint("molecules", "qm9")
+    assert p.is_file() and p.stat().st_size < 10e6
+    card = p.with_suffix(".md").read_text()
+    for word in ("scigen train", "steps", "wall", "FCD", "NSPDK", "valid", "NFE"):
+        assert word in card
+
+
+def test_shipped_pard_quality_floor() -> None:
+    model, adapter = load("molecules", "pard", device="cpu")
+    assert model.cfg.max_nodes == 9 and adapter.graph_vocab.kekulize
+    res = sample_structures(model, adapter, 200, seed=0, batch_size=200)
+    smiles = [Chem.MolToSmiles(m) for m in res.structures]
+    assert res.n_drawn == 200
+    assert len(smiles) / 200 >= 0.80            # valid: sanitizes with no correction, one molecule
+    assert len(set(smiles)) / len(smiles) >= 0.95  # unique
+    assert all(m.GetNumAtoms() <= 9 for m in res.structures)
+    assert all(e.reason for e in res.invalid)
+
+
+def test_python_api_names_the_generator() -> None:
+    a = sciGen.generate("molecules", n=6, checkpoint="qm9", as_smiles=True, seed=2, device="cpu")
+    model, _ = sciGen.load("molecules", "pard", device="cpu")
+    assert type(model).__name__ == "PARD" and all(Chem.MolFromSmiles(s) for s in a)
+    assert torch.get_num_threads() >= 1
