@@ -46,7 +46,6 @@ def main(argv: list[str] | None = None) -> dict:
 
     dev = resolve_device(a.device)
     model, adapter = load("molecules", "pard", a.checkpoint, device=dev)
-    torch.set_num_threads(torch.get_num_threads())
     res: dict = {"device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or "cpu",
                  "threads": torch.get_num_threads(), "checkpoint": str(a.checkpoint), "torch": torch.__version__}
 
@@ -82,9 +81,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     # ---- training steps
     data = from_dict(DataConfig, {"train": a.data, "holdout_fraction": 0.0, "max_records": a.batch_size * (a.steps + 3),
-                                  "workers": 1, "options": {"split": "train"}}) if a.data.endswith(".xz") else \
-        from_dict(DataConfig, {"train": a.data, "holdout_fraction": 0.0, "max_records": a.batch_size * (a.steps + 3),
-                               "workers": 1})
+                                  "workers": 1, "options": {"split": "train"}})  # a CSV with smiles + split
     ds = adapter.training_datasets(data, adapter.vocab, {"max_nodes": model.cfg.max_nodes}, 0, "pard")["train"]
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5)

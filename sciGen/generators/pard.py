@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 import torch.nn as nn
