@@ -29,16 +29,16 @@ def _record_from_text(item: tuple[int, str]) -> tuple[int, str, list[str] | None
         return i, text, None, str(e)
 
 
-def _graph_from_text(item: tuple[int, str, dict]) -> tuple[int, str, tuple | None, str]:
-    """(index, SMILES, graph options) → (index, canonical SMILES, (node ids, edge ids) or None, reason)."""
-    from sciGen.molecules.graph import GraphError, mol_to_graph
+def _graph_from_text(item: tuple[int, str, bool, bool]) -> tuple[int, str, tuple | None, str]:
+    """(index, SMILES, explicit_h, kekulize) → (index, canonical SMILES, labelled graph or None, reason)."""
+    from sciGen.molecules.graph import GraphError, labelled_graph
 
-    i, text, opt = item
+    i, text, explicit_h, kekulize = item
     mol, reason = parse(text)
     if mol is None:
         return i, text, None, reason
     try:
-        return i, Chem.MolToSmiles(mol), mol_to_graph(mol, opt["vocab"], opt["max_nodes"]), ""
+        return i, Chem.MolToSmiles(mol), labelled_graph(mol, explicit_h, kekulize), ""
     except GraphError as e:
         return i, text, None, str(e)
 
@@ -67,7 +67,7 @@ class MoleculesAdapter(Adapter):
         """Graphs of every readable molecule in ``data.train`` (``options.split`` keeps one split of a CSV
         with a ``split`` column; ``explicit_h``, ``kekulize``).  Molecules the vocabulary cannot express
         (or larger than ``model.max_nodes``) are skipped and counted; a held-out part by SMILES hash."""
-        from sciGen.molecules.graph import GraphVocab
+        from sciGen.molecules.graph import GraphError, GraphVocab, graph_ids
 
         opts = dict(data.options)
         split, explicit_h, kekulize = opts.pop("split", None), opts.pop("explicit_h", False), opts.pop("kekulize", True)
@@ -78,22 +78,27 @@ class MoleculesAdapter(Adapter):
         items = self._split_lines(Path(data.train), split)
         if data.max_records:
             items = items[: data.max_records]
-        if vocab is not None and any(t.startswith("node:") for t in vocab.tokens):
-            gv = GraphVocab.from_vocab(vocab)
-        elif node_types:  # a fixed vocabulary: molecules with other atom types are skipped and counted
-            gv = GraphVocab(list(node_types), ["-", "=", "#"] if kekulize else ["-", "=", "#", ":"], explicit_h, kekulize)
-        else:
-            gv = GraphVocab.build([m for _, t in items for m in [parse(t)[0]] if m is not None], explicit_h, kekulize)
-        max_nodes = int(model_cfg.get("max_nodes", 0))
-        work = [(i, t, {"vocab": gv, "max_nodes": max_nodes}) for i, t in items]
+        work = [(i, t, explicit_h, kekulize) for i, t in items]
         workers = data.workers or mp.cpu_count()
         if workers > 1 and len(work) > 20000:
             with mp.get_context("fork").Pool(workers) as pool:
-                results = pool.map(_graph_from_text, work, chunksize=2048)
+                parsed = pool.map(_graph_from_text, work, chunksize=2048)
         else:
-            results = list(map(_graph_from_text, work))
-        bad = [(i, t, r) for i, t, g, r in results if g is None]
-        good = [(t, g) for i, t, g, r in results if g is not None]
+            parsed = list(map(_graph_from_text, work))
+        if vocab is not None and any(t.startswith("node:") for t in vocab.tokens):
+            gv = GraphVocab.from_vocab(vocab)
+        else:  # node_types fixes the vocabulary: molecules with other atom types are skipped and counted
+            gv = GraphVocab.from_atoms((g[0] for _, _, g, _ in parsed if g is not None), explicit_h, kekulize,
+                                       node_types)
+        max_nodes = int(model_cfg.get("max_nodes", 0))
+        bad, good = [], []
+        for i, t, g, reason in parsed:
+            try:
+                if g is None:
+                    raise GraphError(reason)
+                good.append((t, graph_ids(*g, gv, max_nodes)))
+            except GraphError as e:
+                bad.append((i, t, str(e)))
         if not good:
             raise ReadError(f"{data.train}: no molecule fits the graph vocabulary")
         hold = holdout_mask([t for t, _ in good], data.holdout_fraction, data.holdout_salt)
@@ -128,12 +133,6 @@ class MoleculesAdapter(Adapter):
         if not len(rows):
             raise ReadError(f"{path}: no rows of split {split!r}")
         return [(int(i) + 2, df[cols["smiles"]][i].strip()) for i in rows]
-
-    def model_fields(self, vocab: Vocab) -> dict[str, Any]:
-        from sciGen.molecules.graph import GraphVocab
-
-        gv = GraphVocab.from_vocab(vocab)
-        return {"n_node_types": gv.n_node_types, "n_edge_types": gv.n_edge_types}
 
     def load_extras(self, extras: dict, device: Any = "cpu", model: Any = None) -> None:
         """A graph model must come with the graph vocabulary it was trained on, of the same sizes."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import torch
@@ -103,12 +104,14 @@ class GraphVocab:
     @classmethod
     def build(cls, mols: list[Chem.Mol], explicit_h: bool = False, kekulize: bool = True) -> "GraphVocab":
         """Every atom type seen in ``mols`` (sorted), bond types of the chosen bond model."""
-        seen: set[str] = set()
-        for m in mols:
-            m = _prepared(m, explicit_h, kekulize)
-            seen.update(atom_token(a) for a in m.GetAtoms())
-        edges = ["-", "=", "#"] if kekulize else ["-", "=", "#", ":"]
-        return cls(sorted(seen), edges, explicit_h, kekulize)
+        return cls.from_atoms((labelled_graph(m, explicit_h, kekulize)[0] for m in mols), explicit_h, kekulize)
+
+    @classmethod
+    def from_atoms(cls, atom_lists: Iterable[list[str]], explicit_h: bool = False, kekulize: bool = True,
+                   nodes: list[str] | None = None) -> "GraphVocab":
+        """Every atom token in ``atom_lists`` (sorted), or the fixed ``nodes``; bonds of the bond model."""
+        seen = list(nodes) if nodes else sorted({t for atoms in atom_lists for t in atoms})
+        return cls(seen, ["-", "=", "#"] if kekulize else ["-", "=", "#", ":"], explicit_h, kekulize)
 
 
 def _prepared(mol: Chem.Mol, explicit_h: bool, kekulize: bool) -> Chem.Mol:
@@ -119,32 +122,42 @@ def _prepared(mol: Chem.Mol, explicit_h: bool, kekulize: bool) -> Chem.Mol:
     return mol
 
 
-def mol_to_graph(mol: Chem.Mol, vocab: GraphVocab, max_nodes: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Molecule → (node type ids (N,) int64, dense edge type ids (N, N) int64, symmetric, 0 = no bond).
-
-    Raises :class:`GraphError` when an atom or bond type is outside ``vocab`` or N > ``max_nodes`` (> 0).
-    """
+def labelled_graph(mol: Chem.Mol, explicit_h: bool = False, kekulize: bool = True
+                   ) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """Molecule → (atom tokens (N,), bonds as (i, j, bond token)), before any vocabulary: what
+    :meth:`GraphVocab.build` and :func:`graph_ids` read, so a molecule is parsed once."""
     try:
-        mol = _prepared(mol, vocab.explicit_h, vocab.kekulize)
+        mol = _prepared(mol, explicit_h, kekulize)
     except Exception as e:  # noqa: BLE001 - RDKit's kekulization errors have several types
         raise GraphError(f"cannot kekulize ({e.__class__.__name__})") from None
-    n = mol.GetNumAtoms()
+    bonds = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx(), _BOND_TOKEN.get(b.GetBondType(), str(b.GetBondType())))
+             for b in mol.GetBonds()]
+    return [atom_token(a) for a in mol.GetAtoms()], bonds
+
+
+def graph_ids(atoms: list[str], bonds: list[tuple[int, int, str]], vocab: GraphVocab, max_nodes: int = 0
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """A :func:`labelled_graph` → (node type ids (N,) int64, dense edge type ids (N, N) int64, symmetric,
+    0 = no bond).  Raises :class:`GraphError` when an atom or bond type is outside ``vocab`` or
+    N > ``max_nodes`` (> 0)."""
+    n = len(atoms)
     if max_nodes and n > max_nodes:
         raise GraphError(f"{n} atoms, more than the model's {max_nodes}")
-    x = np.empty(n, dtype=np.int64)
-    for a in mol.GetAtoms():
-        t = atom_token(a)
-        if t not in vocab.node_index:
-            raise GraphError(f"atom type {t} is not in the graph vocabulary ({' '.join(vocab.nodes)})")
-        x[a.GetIdx()] = vocab.node_index[t]
+    unknown = next((t for t in atoms if t not in vocab.node_index), None)
+    if unknown is not None:
+        raise GraphError(f"atom type {unknown} is not in the graph vocabulary ({' '.join(vocab.nodes)})")
+    x = np.array([vocab.node_index[t] for t in atoms], dtype=np.int64)
     adj = np.zeros((n, n), dtype=np.int64)
-    for b in mol.GetBonds():
-        t = _BOND_TOKEN.get(b.GetBondType())
+    for i, j, t in bonds:
         if t not in vocab.edge_index:
-            raise GraphError(f"bond type {b.GetBondType()} is not in the graph vocabulary")
-        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+            raise GraphError(f"bond type {t} is not in the graph vocabulary")
         adj[i, j] = adj[j, i] = vocab.edge_index[t]
     return x, adj
+
+
+def mol_to_graph(mol: Chem.Mol, vocab: GraphVocab, max_nodes: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Molecule → (node type ids (N,), edge type ids (N, N)); see :func:`graph_ids`."""
+    return graph_ids(*labelled_graph(mol, vocab.explicit_h, vocab.kekulize), vocab, max_nodes)
 
 
 def graph_to_mol(x: np.ndarray | torch.Tensor, adj: np.ndarray | torch.Tensor, vocab: GraphVocab,

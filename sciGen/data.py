@@ -182,6 +182,13 @@ def collate(seqs: list[Sequence], pad_id: int = 0, value_dim: int | None = None)
     return Batch(tokens, pad_mask, values, value_mask, **extra)
 
 
+def _offsets(lengths: list[int]) -> np.ndarray:
+    """Start of each record in a flat array, plus the end: (len(lengths) + 1,) int64."""
+    out = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
 class PackedSequences(torch.utils.data.Dataset):
     """Many Sequences stored flat (one token array + offsets) — compact for millions of records.
 
@@ -191,8 +198,7 @@ class PackedSequences(torch.utils.data.Dataset):
     def __init__(self, token_lists: Iterable[Seq[int]], value_lists: Iterable[np.ndarray | None] | None = None,
                  value_dim: int = 0) -> None:
         toks = [np.asarray(t, dtype=np.int32) for t in token_lists]
-        self.offsets = np.zeros(len(toks) + 1, dtype=np.int64)
-        np.cumsum([len(t) for t in toks], out=self.offsets[1:])
+        self.offsets = _offsets([len(t) for t in toks])
         self.tokens = np.concatenate(toks) if toks else np.zeros(0, np.int32)
         self.value_dim = value_dim
         self.values = None
@@ -236,10 +242,8 @@ class PackedGraphs(torch.utils.data.Dataset):
         for x, adj in graphs:
             nodes.append(np.asarray(x, dtype=np.int8))
             edges.append(np.asarray(adj, dtype=np.int8).reshape(-1))
-        self.offsets = np.zeros(len(nodes) + 1, dtype=np.int64)
-        np.cumsum([len(x) for x in nodes], out=self.offsets[1:])
-        self.edge_offsets = np.zeros(len(nodes) + 1, dtype=np.int64)
-        np.cumsum([len(e) for e in edges], out=self.edge_offsets[1:])
+        self.offsets = _offsets([len(x) for x in nodes])
+        self.edge_offsets = _offsets([len(x) ** 2 for x in nodes])
         self.nodes = np.concatenate(nodes) if nodes else np.zeros(0, np.int8)
         self.edges = np.concatenate(edges) if edges else np.zeros(0, np.int8)
 
