@@ -1,5 +1,5 @@
 """Molecule file formats: ``.smi`` (one SMILES per line, optional name), MOSES-style ``.csv(.gz)``
-with a SMILES column, and ``.sdf`` (RDKit).  Each is a :class:`sciGen.adapter.Format` record."""
+with a SMILES column, ``.sdf`` (RDKit) and ``.xyz`` (concatenated blocks, bonds perceived on reading).  Each is a :class:`sciGen.adapter.Format` record."""
 from __future__ import annotations
 
 import gzip
@@ -153,8 +153,21 @@ def write_sdf(mols: Iterable[Chem.Mol | str], path: Path) -> int:
     return len(out)
 
 
+def read_xyz(path: Path, errors: list[BadRecord] | None) -> Iterator[Chem.Mol]:
+    from sciGen.molecules.geometry import read_xyz as read
+
+    return read(path, errors)
+
+
+def write_xyz(mols: Iterable[Chem.Mol | str], path: Path) -> int:
+    from sciGen.molecules.geometry import write_xyz as write
+
+    return write(mols, path)
+
+
 FORMATS = (
     Format("smiles", ("*.smi", "*.smi.gz", "*.txt"), _read_lines(smi_lines), write_smi),
     Format("csv", ("*.csv", "*.csv.gz"), _read_lines(csv_lines), write_csv),
     Format("sdf", ("*.sdf",), read_sdf, write_sdf),
+    Format("xyz", ("*.xyz",), read_xyz, write_xyz),
 )

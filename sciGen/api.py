@@ -64,18 +64,48 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         for seq in model.sample(m, generator=gen, batch_size=m, **knobs):
-            try:
-                s = adapter.decode(seq)
-                v = adapter.validate(s)
-                if not v.ok:
-                    raise DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq), s)
-                out.structures.append(s)
-                out.draws.append(s)
-            except DecodeError as e:
-                out.invalid.append(e)
-                out.draws.append(e)
+            _judge(adapter, seq, out)
             if on_batch:
                 on_batch(1)
+    return out
+
+
+def _judge(adapter: Adapter, seq: Any, out: Generated) -> None:
+    """Decode and validate one draw into ``out``."""
+    try:
+        s = adapter.decode(seq)
+        v = adapter.validate(s)
+        if not v.ok:
+            raise DecodeError("; ".join(v.reasons), getattr(adapter, "decode_text", str)(seq), s)
+        out.structures.append(s)
+        out.draws.append(s)
+    except DecodeError as e:
+        out.invalid.append(e)
+        out.draws.append(e)
+
+
+_FILL_KNOBS = ("diffusion_steps", "value_temperature", "value_check", "value_retries")
+
+
+def fill_structures(model: Any, adapter: Adapter, templates: list[Any], *, seed: int | None = 0,
+                    batch_size: int = 256, on_batch: Callable[[int], None] | None = None, **knobs: Any) -> Generated:
+    """Draw the numbers of fixed token templates (``UniGenX.fill``: e.g. conformers of many SMILES in one
+    batched pass), decode and validate each; ``draws`` keeps the templates' order."""
+    defaults = dict(getattr(model, "meta", {}).get("sampling", {}))
+    knobs = {k: v for k, v in {**defaults, **{k: v for k, v in knobs.items() if v is not None}}.items()
+             if k in _FILL_KNOBS}
+    gen = torch.Generator(device=model.device)
+    if seed is not None:
+        gen.manual_seed(seed)
+    else:
+        gen.seed()
+    out = Generated()
+    for start in range(0, len(templates), batch_size):
+        chunk = templates[start:start + batch_size]
+        for seq in model.fill(chunk, generator=gen, batch_size=len(chunk), **knobs):
+            _judge(adapter, seq, out)
+        if on_batch:
+            on_batch(len(chunk))
     return out
 
 

@@ -160,6 +160,9 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
     from sciGen.adapter import DecodeError, ReadError
     from sciGen.api import sample_structures
 
+    if hasattr(adapter, "template"):  # molecules in 3D: every line's conformers in one batched pass
+        return _generate_conformers(model, adapter, lines, n, output, seed, batch_size, knobs, keep_invalid,
+                                    preview, source)
     output = output or Path(adapter.default_output)
     if relax:  # energies.csv is appended line by line below: start it afresh
         (output / "energies.csv").unlink(missing_ok=True)
@@ -198,6 +201,51 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
         raise typer.Exit(2)
 
 
+def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optional[Path], seed: int,
+                         batch_size: Optional[int], knobs: dict, keep_invalid: bool, preview: Optional[Path],
+                         source: str) -> None:
+    """Conformers: ``n`` per SMILES line, written in order as records ``LLLLLL_K`` (molecule L, conformer K); a
+    bad line is reported with its number and skipped, the others go on."""
+    from rich.progress import Progress
+
+    from sciGen.adapter import DecodeError, ReadError
+    from sciGen.api import fill_structures
+
+    if getattr(adapter, "conformer", None) is None:
+        _fail(ReadError("--condition-file needs a 3D checkpoint (--generator unigenx-3d)"))
+    output = output or Path("conformers.sdf")
+    bad, templates, names = [], [], []
+    kn = {}
+    for L, text in enumerate(lines):
+        try:
+            kn = adapter.sampling_knobs(model, {**knobs, "condition": adapter.condition_id(text)})
+        except ReadError as e:
+            bad.append(f"{source}: line {L + 1}: {e}")
+            continue
+        templates += [kn.pop("template")] * n
+        names += [f"{L:06d}_{k}" for k in range(n)]
+    for b in bad:
+        err.print(f"[yellow]skipped[/yellow] {b}", highlight=False, soft_wrap=True)
+    if not templates:
+        err.print(f"no usable condition in {source}")
+        raise typer.Exit(2)
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(f"conformers of {len(templates) // n} molecule(s)", total=len(templates))
+        res = fill_structures(model, adapter, templates, seed=seed, on_batch=lambda m: bar.advance(task, m),
+                              **({"batch_size": batch_size} if batch_size else {}), **kn)
+    named = [(nm, d.structure if isinstance(d, DecodeError) else d) for nm, d in zip(names, res.draws)
+             if not isinstance(d, DecodeError) or (keep_invalid and d.structure is not None)]
+    adapter.names = [nm for nm, _ in named]
+    written = adapter.write([s for _, s in named], output)
+    adapter.names = None
+    drawn = len(templates)
+    err.print(f"{len(lines) - len(bad)} molecule(s), {drawn} conformers drawn: {len(res.structures)} valid, "
+              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}")
+    if preview is not None and res.structures:
+        adapter.preview(res.structures[:16], preview)
+        err.print(f"preview: {preview}")
+
+
 @app.command()
 @_guard
 def evaluate(
@@ -207,7 +255,9 @@ def evaluate(
     train: Optional[Path] = typer.Option(None, "--train", help="training set, for novelty"),
     labels: Optional[Path] = typer.Option(None, "--labels", help="peptides: labelled spectra (MGF with SEQ=)"),
     plot: Optional[Path] = typer.Option(None, "--plot", help="peptides: precision–coverage curve PNG"),
-    task: Optional[str] = typer.Option(None, "--task", help="materials: csp or denovo (default)"),
+    task: Optional[str] = typer.Option(None, "--task", help="materials: csp or denovo (default); molecules: "
+                                       "conformers or 3d (files with coordinates)"),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="molecules --task conformers: etkdg"),
     graph_metrics: bool = typer.Option(False, "--graph-metrics",
                                        help="molecules: also the NSPDK graph-kernel MMD to the reference"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="write the metrics as JSON"),
@@ -219,11 +269,21 @@ def evaluate(
     from sciGen.registry import adapter_class
 
     adapter = adapter_class(domain)()
-    if task is not None and domain != "materials":
+    if task is not None and domain not in ("materials", "molecules"):
         _fail(ValueError(f"--task is not available for {domain}"))
+    if baseline is not None and task != "conformers":
+        _fail(ValueError("--baseline needs --task conformers"))
     if graph_metrics and domain != "molecules":
         _fail(ValueError(f"--graph-metrics is not available for {domain}"))
-    if hasattr(adapter, "evaluate_folders"):
+    if task is not None and hasattr(adapter, "evaluate_files"):
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=True) as bar:
+            job = bar.add_task(f"scoring {generated} ({task})", total=None)
+            metrics = adapter.evaluate_files(generated, reference, task, baseline=baseline,
+                                             on_done=lambda m: bar.advance(job, m))
+        title = f"{generated} ({task})" + (f" vs {reference}" if reference else "")
+    elif hasattr(adapter, "evaluate_folders"):
         if reference is None and not generated.is_dir():
             _fail(ValueError(f"evaluate {domain} needs a folder of meshes (and --reference for distribution metrics)"))
         with err.status(f"scoring {generated}" + (f" against {reference}" if reference else "")):

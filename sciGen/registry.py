@@ -17,6 +17,7 @@ DOMAINS: dict[str, str] = {
 }
 GENERATORS: dict[str, str] = {
     "unigenx": "sciGen.generators.unigenx:UniGenX",
+    "unigenx-3d": "sciGen.generators.unigenx:UniGenX",  # the same model on SMILES + coordinate sequences
     "bidir_peptide": "sciGen.generators.bidir_peptide:BidirPeptide",
     "g3pt": "sciGen.generators.g3pt:G3PT",
     "vat": "sciGen.tokenizers.vat:VAT",
@@ -34,11 +35,12 @@ DEFAULTS: dict[str, tuple[str, str]] = {
     "materials": ("unigenx", "materials-perov5.pt"),
 }
 # (domain, generator) → the checkpoint a generator other than the domain's default loads by default
-GENERATOR_DEFAULTS: dict[tuple[str, str], str] = {("molecules", "pard"): "molecules-pard-qm9.pt"}
+GENERATOR_DEFAULTS: dict[tuple[str, str], str] = {("molecules", "pard"): "molecules-pard-qm9.pt",
+                                                  ("molecules", "unigenx-3d"): "molecules-unigenx-3d.pt"}
 # domain → {short name: shipped checkpoint}: ``--checkpoint perov5`` picks one of several shipped models
 NAMED: dict[str, dict[str, str]] = {
     "materials": {"perov5": "materials-perov5.pt", "carbon24": "materials-carbon24.pt"},
-    "molecules": {"qm9": "molecules-pard-qm9.pt", "moses": "molecules-unigenx.pt"},
+    "molecules": {"qm9": "molecules-pard-qm9.pt", "moses": "molecules-unigenx.pt", "qm9-3d": "molecules-unigenx-3d.pt"},
 }
 # domain → the shipped tokenizer checkpoint (``scigen tokenize``)
 TOKENIZERS: dict[str, str] = {"shapes": "shapes-vat.pt", "cad": "cad-autobrep.pt"}

@@ -151,18 +151,25 @@ class UniGenX(pl.LightningModule):
                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, max_len: int | None = None,
                diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
                use_cache: bool = True, stop_at_eos: bool = True, value_check: ValueCheck | None = None,
-               value_retries: int = 8) -> list[Sequence]:
+               value_retries: int = 8, template: Sequence | None = None) -> list[Sequence]:
         """Draw ``n`` Sequences (without <bos>/<eos>), each starting with ``condition``'s tokens.
 
         ``value_check`` (from the adapter) is a hard constraint on sampled numbers: a value it rejects is
         drawn again from the diffusion head, up to ``value_retries`` times (e.g. an atom placed closer
         than 0.5 Å to another).
 
+        ``template`` fixes every token (its ``value_mask`` marks the number slots): only the numbers are
+        drawn, by :meth:`fill` (e.g. conformers of a given SMILES).
+
         Batched; with ``use_cache`` each step feeds one position through the KV cache, otherwise
         the whole prefix is recomputed (the baseline the cache is measured against).  Finished
         rows are dropped from the batch.  A sample that reaches ``max_len`` without <eos> is
         returned truncated (its decode usually fails and is counted invalid).
         """
+        if template is not None:
+            return self.fill([template] * n, generator=generator, diffusion_steps=diffusion_steps,
+                             value_temperature=value_temperature, batch_size=batch_size, value_check=value_check,
+                             value_retries=value_retries)
         was_training = self.training
         self.eval()
         out: list[Sequence] = []
@@ -234,3 +241,52 @@ class UniGenX(pl.LightningModule):
             tk = tokens[i, 1:L].cpu()
             seqs.append(Sequence(tk, values[i, 1:L].cpu(), vmask[i, 1:L].cpu()) if V else Sequence(tk))
         return seqs
+
+    @torch.no_grad()
+    def fill(self, templates: list[Sequence], *, generator: torch.Generator | None = None,
+             diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
+             value_check: ValueCheck | None = None, value_retries: int = 8) -> list[Sequence]:
+        """Draw the numbers of token sequences fixed in advance: each template's tokens are kept, and each
+        position its ``value_mask`` marks gets a value from the diffusion head conditioned on everything
+        before it (earlier numbers included).  Templates may differ in length: rows are aligned at <bos>,
+        so one KV-cached pass over the longest serves the batch.  Returns Sequences without <bos>/<eos>."""
+        if self.cfg.value_dim == 0:
+            raise ValueError("fill needs a model with number slots (value_dim > 0)")
+        was_training = self.training
+        self.eval()
+        out: list[Sequence] = []
+        for start in range(0, len(templates), batch_size):
+            out += self._fill_batch(templates[start:start + batch_size], generator, diffusion_steps,
+                                    value_temperature, value_check, value_retries)
+        self.train(was_training)
+        return out
+
+    def _fill_batch(self, templates: list[Sequence], gen: torch.Generator | None, diffusion_steps: int | None,
+                    value_temperature: float, value_check: ValueCheck | None, value_retries: int) -> list[Sequence]:
+        c, dev, V = self.cfg, self.device, self.cfg.value_dim
+        rows = [self._wrap(Sequence(t.tokens, torch.zeros(len(t), V), t.value_mask.clone()), eos=False)
+                for t in templates]
+        lengths = [len(r) for r in rows]
+        T = max(lengths)
+        if T > c.transformer.max_len:
+            raise ValueError(f"a template of {T} positions is longer than the model's max_len {c.transformer.max_len}")
+        b = collate(rows, c.pad_id, V)
+        tokens, values, slots = b.tokens.to(dev), b.values.to(dev), b.value_mask.to(dev) & b.pad_mask.to(dev)
+        cache = self.body.new_cache(len(rows), dev, self.tok_emb.weight.dtype)
+        h = self.body(self.embed(tokens[:, :1], values[:, :1], slots[:, :1]), cache)[:, -1]
+        for t in range(1, T):
+            num = slots[:, t]
+            if bool(num.any()):
+                idx = num.nonzero().squeeze(-1)
+                val = self.head.sample(h[idx], diffusion_steps, value_temperature, gen).to(values.dtype)
+                for _ in range(value_retries if value_check is not None else 0):
+                    ok = value_check(tokens[idx, t], tokens[idx, :t], values[idx, :t], slots[idx, :t], val).to(dev)
+                    if bool(ok.all()):
+                        break
+                    bad = (~ok).nonzero().squeeze(-1)
+                    val[bad] = self.head.sample(h[idx[bad]], diffusion_steps, value_temperature, gen).to(val.dtype)
+                values[idx, t] = val
+            if t + 1 < T:
+                h = self.body(self.embed(tokens[:, t:t + 1], values[:, t:t + 1], slots[:, t:t + 1]), cache)[:, -1]
+        return [Sequence(tokens[i, 1:L].cpu(), values[i, 1:L].cpu(), slots[i, 1:L].cpu())
+                for i, L in enumerate(lengths)]
