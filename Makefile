@@ -21,6 +21,8 @@ demo: install
 	$(BIN)/scigen generate molecules -n 1000 -o demo-out/molecules.smi --preview demo-out/molecules.png
 	$(BIN)/scigen generate molecules -n 16 -o demo-out/molecules.sdf --seed 1
 	$(BIN)/scigen generate molecules --generator pard -n 200 -o demo-out/molecules-pard.smi --preview demo-out/molecules-pard.png
+	$(BIN)/scigen generate molecules --generator unigenx-3d -n 50 -o demo-out/molecules-3d.sdf
+	$(BIN)/scigen generate molecules --generator unigenx-3d --condition "CC(=O)O" -n 5 -o demo-out/acetic-acid-conformers.sdf
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes --condition chair --preview demo-out/shapes.png
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes-mug --condition mug --format stl --seed 1
 	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --keep-invalid --preview demo-out/cad.png

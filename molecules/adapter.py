@@ -12,7 +12,7 @@ from rdkit import Chem
 
 from sciGen.adapter import Adapter, BadRecord, DecodeError, ReadError, TrainingRecord, Validity
 from sciGen.data import SPECIALS, PackedGraphs, Sequence, Vocab, VocabError, holdout_mask
-from sciGen.molecules.formats import FORMATS, parse, text_lines
+from sciGen.molecules.formats import FORMATS, parse, smiles_of, text_lines
 from sciGen.molecules.tokenizer import SmilesTokenizer, TokenizeError
 
 _TOKENIZER = SmilesTokenizer()
@@ -293,8 +293,8 @@ class MoleculesAdapter(Adapter):
         return mol
 
     def to_text(self, structure: Chem.Mol) -> str:
-        """Canonical SMILES."""
-        return Chem.MolToSmiles(structure)
+        """Canonical SMILES (hydrogens implicit)."""
+        return smiles_of(structure)
 
     def decode_text(self, seq: Sequence) -> str:
         """The raw generated string, valid or not."""

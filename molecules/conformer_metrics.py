@@ -65,7 +65,8 @@ def coverage(matrices: list[np.ndarray | None], threshold: float = THRESHOLD) ->
 
 
 def etkdg(ref: Chem.Mol, k: int, seed: int = 0, mmff: bool = False) -> list[Chem.Mol]:
-    """``k`` ETKDGv3 conformers of the reference's molecule (its stereo kept), optionally MMFF94-optimised."""
+    """``k`` ETKDGv3 conformers of the reference's molecule (its stereo kept), optionally MMFF94-optimised.  When
+    fewer than ``k`` embed, the embedding is redone from random coordinates (``useRandomCoords``)."""
     r = Chem.Mol(ref)
     if r.GetNumConformers():
         Chem.AssignStereochemistryFrom3D(r)
@@ -74,6 +75,9 @@ def etkdg(ref: Chem.Mol, k: int, seed: int = 0, mmff: bool = False) -> list[Chem
     params = AllChem.ETKDGv3()
     params.randomSeed = seed
     ids = list(AllChem.EmbedMultipleConfs(mol, numConfs=k, params=params))
+    if len(ids) < k:  # strained cages often fail from eigenvector coordinates: RDKit's documented fallback
+        params.useRandomCoords = True
+        ids = list(AllChem.EmbedMultipleConfs(mol, numConfs=k, params=params))
     if not ids:
         return []
     if mmff and AllChem.MMFFHasAllMoleculeParams(mol):

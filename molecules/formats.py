@@ -88,9 +88,14 @@ def _read_lines(lines) -> callable:
     return read
 
 
+def smiles_of(mol: Chem.Mol | str) -> str:
+    """Canonical SMILES with hydrogens implicit (3D molecules carry them explicit); strings as given."""
+    return mol if isinstance(mol, str) else Chem.MolToSmiles(Chem.RemoveHs(mol, sanitize=False))
+
+
 def write_smi(mols: Iterable[Chem.Mol | str], path: Path) -> int:
     """One SMILES per line; strings are written as given (``--keep-invalid``)."""
-    lines = [m if isinstance(m, str) else Chem.MolToSmiles(m) for m in mols]
+    lines = [smiles_of(m) for m in mols]
 
     def write(tmp: str) -> None:
         opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -103,7 +108,7 @@ def write_smi(mols: Iterable[Chem.Mol | str], path: Path) -> int:
 def write_csv(mols: Iterable[Chem.Mol | str], path: Path) -> int:
     import pandas as pd
 
-    smiles = [m if isinstance(m, str) else Chem.MolToSmiles(m) for m in mols]
+    smiles = [smiles_of(m) for m in mols]
     atomic_write(path, lambda tmp: pd.DataFrame({"SMILES": smiles}).to_csv(
         tmp, index=False, compression="gzip" if path.name.lower().endswith(".gz") else None))
     return len(smiles)

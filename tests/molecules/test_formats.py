@@ -53,9 +53,11 @@ def test_csv_needs_a_smiles_column(tmp_path: Path) -> None:
 def test_missing_and_unknown_files(tmp_path: Path) -> None:
     with pytest.raises(ReadError, match="file not found"):
         list(MoleculesAdapter().read(tmp_path / "nope.smi"))
-    (tmp_path / "a.xyz").write_text("")
+    (tmp_path / "a.pdb").write_text("")
     with pytest.raises(ReadError, match="unsupported file type"):
-        list(MoleculesAdapter().read(tmp_path / "a.xyz"))
+        list(MoleculesAdapter().read(tmp_path / "a.pdb"))
+    (tmp_path / "a.xyz").write_text("")  # XYZ is a format now: an empty file holds no molecule
+    assert list(MoleculesAdapter().read(tmp_path / "a.xyz")) == []
 
 
 def test_reads_the_real_moses_file(moses_train: Path) -> None:

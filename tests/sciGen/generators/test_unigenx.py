@@ -85,3 +85,33 @@ def test_filter_logits() -> None:
     assert torch.isinf(filter_logits(logits, top_k=2)).tolist() == [[True, False, False, True]]
     p = filter_logits(logits, top_p=0.5)
     assert torch.isfinite(p).sum().item() == 1 and p[0, 1].item() == 3.0
+
+
+def test_fill_keeps_tokens_and_draws_numbers_for_the_given_tokens(trained) -> None:
+    model, vocab = trained
+    templates = []
+    for k in (0, 3, 1):
+        toks = torch.tensor(vocab.encode([f"A{k}", "<num>", "B"]))
+        templates.append(Sequence(toks, torch.zeros(3, 1), torch.tensor([False, True, False])))
+    short = Sequence(torch.tensor(vocab.encode(["A2", "<num>"])), torch.zeros(2, 1), torch.tensor([False, True]))
+    out = model.fill(templates * 20 + [short], generator=torch.Generator().manual_seed(0), batch_size=64)
+    assert len(out) == 61 and len(out[-1]) == 2 and abs(out[-1].values[1, 0].item() - 0.5) < 0.3
+    for t, s in zip(templates * 20, out):
+        assert torch.equal(s.tokens, t.tokens) and s.value_mask.tolist() == [False, True, False]
+        k = int(vocab.decode([int(t.tokens[0])])[0][1:])
+        assert abs(s.values[1, 0].item() - (k - 1.5)) < 0.3 and s.values[0].abs().sum() == 0
+
+
+def test_fill_conditions_each_number_on_everything_before_it(trained, monkeypatch) -> None:
+    """With a head that returns its condition, fill's values must equal the training pass's hidden states over
+    the filled sequence: rows of different lengths share one KV-cached pass without mixing."""
+    model, vocab = trained
+    monkeypatch.setattr(model.head, "sample", lambda cond, *a, **k: cond[:, :1] / 10)
+    rows = [["A0", "<num>", "<num>", "B"], ["A1", "<num>"], ["A2", "B", "<num>", "<num>", "<num>"]]
+    templates = [Sequence(torch.tensor(vocab.encode(r)), torch.zeros(len(r), 1),
+                          torch.tensor([t == "<num>" for t in r])) for r in rows]
+    for s in model.fill(templates):
+        w = model._wrap(s, eos=False)
+        h = model.body(model.embed(w.tokens[None], w.values[None], w.value_mask[None]))[0]
+        expect = h[:-1, :1] / 10  # the hidden state before each position
+        assert torch.allclose(s.values[s.value_mask], expect[s.value_mask], atol=1e-5)
