@@ -47,8 +47,6 @@ def _graph_from_text(item: tuple[int, str, bool, bool]) -> tuple[int, str, tuple
 
 def _geometry_record(item: tuple[int, str, str, str, bool]) -> tuple[int, str, tuple | None, str]:
     """(index, SMILES, elements, xyz, hydrogens) → (index, key, (tokens, values) or None, reason).  Workers."""
-    import numpy as np
-
     from sciGen.molecules.conformer import ConformerError, ConformerSequence
     from sciGen.molecules.geometry import mol_from_xyz
 
@@ -216,8 +214,6 @@ class MoleculesAdapter(Adapter):
 
     def _geometry_records(self, path: Path, errors: list[BadRecord] | None, workers: int, hydrogens: bool,
                           split: str | None) -> list[TrainingRecord]:
-        import numpy as np
-
         from sciGen.molecules.conformer import ConformerError
 
         self._use_3d(hydrogens)
