@@ -392,8 +392,11 @@ class MoleculesAdapter(Adapter):
         return out
 
     def write(self, structures: Any, path: str | Path, **_: Any) -> int:
-        """Atomic write by suffix; SDF/XYZ records are named from ``self.names`` when set (conformers: LLLLLL_K)."""
+        """Atomic write by suffix; SDF/XYZ records are named from ``self.names`` when set (conformers: LLLLLL_K).
+        A 3D model's undecoded draws (text only) are left out of SDF/XYZ: they have no coordinates."""
         items = list(structures)
+        if self.conformer is not None and Path(path).suffix.lower() in (".sdf", ".xyz"):
+            items = [m for m in items if not isinstance(m, str)]  # an undecoded 3D draw has no coordinates to write
         if self.names is not None:
             named = []
             for m, nm in zip(items, self.names):

@@ -119,7 +119,11 @@ def embed_3d(mol: Chem.Mol, seed: int = 0) -> Chem.Mol:
     mh = Chem.AddHs(mol)
     params = AllChem.ETKDGv3()
     params.randomSeed = seed
-    if AllChem.EmbedMolecule(mh, params) == 0:
+    try:
+        embedded = AllChem.EmbedMolecule(mh, params) == 0
+    except RuntimeError:  # RDKit invariant violations on odd stereo (e.g. a chiral tag on a 2-connected atom)
+        embedded = False
+    if embedded:
         if AllChem.MMFFHasAllMoleculeParams(mh):
             AllChem.MMFFOptimizeMolecule(mh, maxIters=500)
         return mh
