@@ -77,11 +77,10 @@ def main() -> None:
     adapter.names = None
     codec = ConformerSequence(adapter.conformer.hydrogens)
     templates, names = [], []
+    kn = adapter.sampling_knobs(model, {})
     for i, r in enumerate(refs):  # the condition SMILES carries the reference's stereo (as ETKDG gets it)
         tokens, _ = codec.encode(r)
-        smi = "".join(tokens[: tokens.index(COORDS)])
-        kn = adapter.sampling_knobs(model, {"condition": adapter.condition_id(smi)})
-        templates += [kn["template"]] * a.k
+        templates += [adapter.template(adapter.condition_id("".join(tokens[: tokens.index(COORDS)])))] * a.k
         names += [f"{i:06d}_{k}" for k in range(a.k)]
     with Progress() as bar:
         t = bar.add_task("conformers", total=len(templates))
@@ -110,7 +109,6 @@ def main() -> None:
         with Progress() as bar:
             t = bar.add_task("3D de novo", total=a.n_denovo)
             t0 = time.perf_counter()
-            kn = adapter.sampling_knobs(model, {})
             res = sample_structures(model, adapter, a.n_denovo, seed=a.seed, batch_size=a.batch_size,
                                     on_batch=lambda m: bar.advance(t, m), **kn)
             dn_s = time.perf_counter() - t0

@@ -331,7 +331,7 @@ class MoleculesAdapter(Adapter):
         vocab = self._vocab()
         elements = sorted({s[5:-1] for s in slots if s not in vocab.index})
         if elements:
-            known = sorted(t[5:-1] for t in vocab.tokens if t.startswith("<xyz:") and t in vocab.index)
+            known = sorted(t[5:-1] for t in vocab.tokens if t.startswith("<xyz:"))
             raise ReadError(f"{smiles!r}: element(s) {', '.join(elements)} not in this checkpoint's training data "
                             f"(known: {' '.join(known)})")
         unknown = [t for t in toks if t not in vocab.index]

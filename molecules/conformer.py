@@ -40,6 +40,18 @@ class ConformerError(ValueError):
     """A molecule cannot be written as, or a sequence cannot be read back to, a molecule with coordinates."""
 
 
+def with_coordinates(mol: Chem.Mol, xyz: np.ndarray) -> Chem.Mol:
+    """A copy of ``mol`` whose only conformer has positions ``xyz`` (N, 3) Å."""
+    out = Chem.Mol(mol)
+    conf = Chem.Conformer(out.GetNumAtoms())
+    for i, p in enumerate(np.asarray(xyz, dtype=np.float64)):
+        conf.SetAtomPosition(i, Point3D(*p))
+    conf.Set3D(True)
+    out.RemoveAllConformers()
+    out.AddConformer(conf, assignId=True)
+    return out
+
+
 def canonical_frame(xyz: np.ndarray) -> np.ndarray:
     """(N, 3) → (N, 3) in the frame of the first atoms: 0 at the origin, 1 on +x, the first atom off that
     line in the xy plane with y > 0.  Distances and handedness are unchanged."""
@@ -139,10 +151,4 @@ class ConformerSequence:
         xyz = np.asarray(values[k + 1:], dtype=np.float64) * SCALE
         if not np.isfinite(xyz).all():
             raise ConformerError("non-finite coordinates")
-        conf = Chem.Conformer(mol.GetNumAtoms())
-        for i, p in enumerate(xyz):
-            conf.SetAtomPosition(i, Point3D(*p))
-        conf.Set3D(True)
-        mol.RemoveAllConformers()
-        mol.AddConformer(conf, assignId=True)
-        return mol
+        return with_coordinates(mol, xyz)

@@ -82,11 +82,7 @@ def etkdg(ref: Chem.Mol, k: int, seed: int = 0, mmff: bool = False) -> list[Chem
         return []
     if mmff and AllChem.MMFFHasAllMoleculeParams(mol):
         AllChem.MMFFOptimizeMoleculeConfs(mol, maxIters=2000)
-    out = []
-    for cid in ids:
-        m = Chem.Mol(mol, confId=cid)
-        out.append(m)
-    return out
+    return [Chem.Mol(mol, confId=cid) for cid in ids]
 
 
 def conformer_metrics(generated: list[list[Chem.Mol]], references: list[Chem.Mol], threshold: float = THRESHOLD,

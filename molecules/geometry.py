@@ -8,28 +8,15 @@ from typing import Iterator
 import numpy as np
 from rdkit import Chem, RDLogger
 from rdkit.Chem import rdDetermineBonds
-from rdkit.Geometry import Point3D
 
 from sciGen.adapter import BadRecord, ReadError
-from sciGen.molecules.conformer import ConformerError
-from sciGen.molecules.formats import parse
+from sciGen.molecules.conformer import ConformerError, with_coordinates
+from sciGen.molecules.formats import parse, smiles_of
 
 CLASH_FACTOR = 0.5  # two atoms closer than this × the sum of their covalent radii clash
 BOND_FACTOR = 1.15  # bonded: closer than this × the sum of covalent radii (RDKit's default 1.3 bonds the
 # 1,3 bridgeheads of QM9's bicyclo[1.1.1] cages, 1.8–1.95 Å apart)
 _PT = Chem.GetPeriodicTable()
-
-
-def with_coordinates(mol: Chem.Mol, xyz: np.ndarray) -> Chem.Mol:
-    """A copy of ``mol`` whose only conformer has positions ``xyz`` (N, 3) Å."""
-    out = Chem.Mol(mol)
-    conf = Chem.Conformer(out.GetNumAtoms())
-    for i, p in enumerate(np.asarray(xyz, dtype=np.float64)):
-        conf.SetAtomPosition(i, Point3D(*p))
-    conf.Set3D(True)
-    out.RemoveAllConformers()
-    out.AddConformer(conf, assignId=True)
-    return out
 
 
 def _connectivity(symbols: list[str], xyz: np.ndarray) -> Chem.Mol:
@@ -109,12 +96,15 @@ def read_xyz(path: Path, errors: list[BadRecord] | None) -> Iterator[Chem.Mol]:
             i += 1
             continue
         k += 1
+        head = lines[i].split()[0]
+        n = int(head) if head.isdigit() else 0
+        step = n + 2 if n else 1  # a block is the atom count, a comment line and n atom lines
         try:
-            n = int(lines[i].split()[0])
-            block = "\n".join(lines[i:i + n + 2])
-            if len(lines) < i + n + 2:
+            if not n:
+                raise ValueError("the first line is not an atom count")
+            if len(lines) < i + step:
                 raise ValueError("truncated block")
-            mol = Chem.MolFromXYZBlock(block)
+            mol = Chem.MolFromXYZBlock("\n".join(lines[i:i + step]))
             if mol is None:
                 raise ValueError("unreadable block")
             rdDetermineBonds.DetermineBonds(mol, charge=0)
@@ -124,9 +114,9 @@ def read_xyz(path: Path, errors: list[BadRecord] | None) -> Iterator[Chem.Mol]:
             if errors is None:
                 raise ReadError(str(bad)) from None
             errors.append(bad)
-            i += max(1, (int(lines[i].split()[0]) + 2) if lines[i].split() and lines[i].split()[0].isdigit() else 1)
+            i += step
             continue
-        i += n + 2
+        i += step
         yield mol
 
 
@@ -139,8 +129,7 @@ def write_xyz(mols, path: Path) -> int:
         if isinstance(m, str) or m.GetNumConformers() == 0:
             continue
         block = Chem.MolToXYZBlock(m).splitlines()
-        block[1] = Chem.MolToSmiles(Chem.RemoveHs(m, sanitize=False)) if not m.HasProp("_Name") or not m.GetProp("_Name") \
-            else m.GetProp("_Name")
+        block[1] = (m.GetProp("_Name") if m.HasProp("_Name") else "") or smiles_of(m)
         blocks.append("\n".join(block) + "\n")
     atomic_write_text(path, "".join(blocks))
     return len(blocks)

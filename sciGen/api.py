@@ -53,13 +53,7 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
     Knobs left out (or None) take the checkpoint's recommended sampling settings
     (``meta["sampling"]``, measured and recorded in its model card), else the generator's defaults.
     """
-    defaults = dict(getattr(model, "meta", {}).get("sampling", {}))
-    knobs = {**defaults, **{k: v for k, v in knobs.items() if v is not None}}
-    gen = torch.Generator(device=model.device)
-    if seed is not None:
-        gen.manual_seed(seed)
-    else:
-        gen.seed()
+    gen, knobs = _setup(model, seed, knobs)
     out = Generated()
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
@@ -68,6 +62,17 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
             if on_batch:
                 on_batch(1)
     return out
+
+
+def _setup(model: Any, seed: int | None, knobs: dict[str, Any]) -> tuple[torch.Generator, dict[str, Any]]:
+    """The seeded generator on the model's device, and the knobs over the checkpoint's recommended ones."""
+    defaults = dict(getattr(model, "meta", {}).get("sampling", {}))
+    gen = torch.Generator(device=model.device)
+    if seed is not None:
+        gen.manual_seed(seed)
+    else:
+        gen.seed()
+    return gen, {**defaults, **{k: v for k, v in knobs.items() if v is not None}}
 
 
 def _judge(adapter: Adapter, seq: Any, out: Generated) -> None:
@@ -91,14 +96,8 @@ def fill_structures(model: Any, adapter: Adapter, templates: list[Any], *, seed:
                     batch_size: int = 256, on_batch: Callable[[int], None] | None = None, **knobs: Any) -> Generated:
     """Draw the numbers of fixed token templates (``UniGenX.fill``: e.g. conformers of many SMILES in one
     batched pass), decode and validate each; ``draws`` keeps the templates' order."""
-    defaults = dict(getattr(model, "meta", {}).get("sampling", {}))
-    knobs = {k: v for k, v in {**defaults, **{k: v for k, v in knobs.items() if v is not None}}.items()
-             if k in _FILL_KNOBS}
-    gen = torch.Generator(device=model.device)
-    if seed is not None:
-        gen.manual_seed(seed)
-    else:
-        gen.seed()
+    gen, knobs = _setup(model, seed, knobs)
+    knobs = {k: v for k, v in knobs.items() if k in _FILL_KNOBS}
     out = Generated()
     for start in range(0, len(templates), batch_size):
         chunk = templates[start:start + batch_size]

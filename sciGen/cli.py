@@ -215,14 +215,13 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
         _fail(ReadError("--condition-file needs a 3D checkpoint (--generator unigenx-3d)"))
     output = output or Path("conformers.sdf")
     bad, templates, names = [], [], []
-    kn = {}
+    kn = adapter.sampling_knobs(model, dict(knobs))  # once: the bond constraint caches each SMILES's graph
     for L, text in enumerate(lines):
         try:
-            kn = adapter.sampling_knobs(model, {**knobs, "condition": adapter.condition_id(text)})
+            templates += [adapter.template(adapter.condition_id(text))] * n
         except ReadError as e:
             bad.append(f"{source}: line {L + 1}: {e}")
             continue
-        templates += [kn.pop("template")] * n
         names += [f"{L:06d}_{k}" for k in range(n)]
     for b in bad:
         err.print(f"[yellow]skipped[/yellow] {b}", highlight=False, soft_wrap=True)

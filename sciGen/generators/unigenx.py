@@ -208,15 +208,11 @@ class UniGenX(pl.LightningModule):
             is_num = self.is_number[nxt] & live
             val = torch.zeros(len(active), max(V, 1), device=dev)
             if V and bool(is_num.any()):
-                val[is_num] = self.head.sample(h[is_num], diffusion_steps, value_temperature, gen).to(val.dtype)
-                for _ in range(value_retries if value_check is not None else 0):
-                    rows = is_num.nonzero().squeeze(-1)
-                    a = active[rows]
-                    ok = value_check(nxt[rows], tokens[a, :t], values[a, :t], vmask[a, :t], val[rows])
-                    bad = rows[~ok.to(dev)]
-                    if len(bad) == 0:
-                        break
-                    val[bad] = self.head.sample(h[bad], diffusion_steps, value_temperature, gen).to(val.dtype)
+                rows = is_num.nonzero().squeeze(-1)
+                a = active[rows]
+                val[rows] = self._draw_values(h[rows], nxt[rows], tokens[a, :t], values[a, :t], vmask[a, :t],
+                                              diffusion_steps, value_temperature, gen, value_check,
+                                              value_retries).to(val.dtype)
                 values[active[is_num], t] = val[is_num]
                 vmask[active[is_num], t] = True
             done = live & (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(live)
@@ -241,6 +237,21 @@ class UniGenX(pl.LightningModule):
             tk = tokens[i, 1:L].cpu()
             seqs.append(Sequence(tk, values[i, 1:L].cpu(), vmask[i, 1:L].cpu()) if V else Sequence(tk))
         return seqs
+
+    def _draw_values(self, h: torch.Tensor, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor,
+                     value_mask: torch.Tensor, diffusion_steps: int | None, value_temperature: float,
+                     gen: torch.Generator | None, value_check: ValueCheck | None, value_retries: int) -> torch.Tensor:
+        """Values (N, V) for N number slots from hidden states h (N, D); a value ``value_check`` rejects (given
+        the slot's token (N,) and the rows' earlier positions (N, t, …)) is drawn again, up to ``value_retries``
+        times."""
+        val = self.head.sample(h, diffusion_steps, value_temperature, gen)
+        for _ in range(value_retries if value_check is not None else 0):
+            ok = value_check(token, tokens, values, value_mask, val).to(val.device)
+            if bool(ok.all()):
+                break
+            bad = (~ok).nonzero().squeeze(-1)
+            val[bad] = self.head.sample(h[bad], diffusion_steps, value_temperature, gen).to(val.dtype)
+        return val
 
     @torch.no_grad()
     def fill(self, templates: list[Sequence], *, generator: torch.Generator | None = None,
@@ -278,14 +289,9 @@ class UniGenX(pl.LightningModule):
             num = slots[:, t]
             if bool(num.any()):
                 idx = num.nonzero().squeeze(-1)
-                val = self.head.sample(h[idx], diffusion_steps, value_temperature, gen).to(values.dtype)
-                for _ in range(value_retries if value_check is not None else 0):
-                    ok = value_check(tokens[idx, t], tokens[idx, :t], values[idx, :t], slots[idx, :t], val).to(dev)
-                    if bool(ok.all()):
-                        break
-                    bad = (~ok).nonzero().squeeze(-1)
-                    val[bad] = self.head.sample(h[idx[bad]], diffusion_steps, value_temperature, gen).to(val.dtype)
-                values[idx, t] = val
+                values[idx, t] = self._draw_values(h[idx], tokens[idx, t], tokens[idx, :t], values[idx, :t],
+                                                   slots[idx, :t], diffusion_steps, value_temperature, gen,
+                                                   value_check, value_retries).to(values.dtype)
             if t + 1 < T:
                 h = self.body(self.embed(tokens[:, t:t + 1], values[:, t:t + 1], slots[:, t:t + 1]), cache)[:, -1]
         return [Sequence(tokens[i, 1:L].cpu(), values[i, 1:L].cpu(), slots[i, 1:L].cpu())

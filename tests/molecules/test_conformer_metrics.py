@@ -5,7 +5,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from sciGen.molecules.conformer_metrics import best_rmsd, conformer_metrics, coverage, etkdg, etkdg_metrics
-from sciGen.molecules.geometry import with_coordinates
+from sciGen.molecules.conformer import with_coordinates
 
 from ._geom import embedded
 

@@ -9,7 +9,8 @@ from rdkit import Chem
 
 from sciGen.adapter import BadRecord
 from sciGen.molecules.conformer import ConformerError
-from sciGen.molecules.geometry import geometry_problems, mol_from_xyz, read_xyz, with_coordinates, write_xyz
+from sciGen.molecules.conformer import with_coordinates
+from sciGen.molecules.geometry import geometry_problems, mol_from_xyz, read_xyz, write_xyz
 
 from ._geom import embedded
 

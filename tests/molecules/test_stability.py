@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sciGen.molecules.geometry import with_coordinates
+from sciGen.molecules.conformer import with_coordinates
 from sciGen.molecules.stability import bond_order, metrics_3d, stability
 
 from ._geom import QM9_LIKE, embedded
