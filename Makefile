@@ -25,6 +25,9 @@ demo: install
 	$(BIN)/scigen generate molecules --generator unigenx-3d --condition "CC(=O)O" -n 5 -o demo-out/acetic-acid-conformers.sdf
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes --condition chair --preview demo-out/shapes.png
 	$(BIN)/scigen generate shapes -n 6 -o demo-out/shapes-mug --condition mug --format stl --seed 1
+	$(BIN)/scigen generate shapes --generator argus3d -n 2 -o demo-out/shapes-argus3d --condition chair
+	$(BIN)/scigen generate shapes --generator mar3d -n 2 -o demo-out/shapes-mar3d --condition chair
+	$(BIN)/python -m sciGen.shapes.preview demo-out/shapes-generators.png demo-out/shapes=G3PT demo-out/shapes-argus3d=Argus3D demo-out/shapes-mar3d=MAR-3D
 	$(BIN)/scigen generate cad -n 24 -o demo-out/cad --keep-invalid --preview demo-out/cad.png
 	$(BIN)/python -c "from sciGen.cad.procedural import instance; from sciGen.cad.brep import write_step; write_step(instance('block', 0, seed=1), 'demo-out/cad-block.step')"
 	$(BIN)/scigen tokenize cad demo-out/cad-block.step --reconstruction demo-out/cad-block-roundtrip.step
@@ -35,7 +38,8 @@ demo: install
 	@grep '^PSM' demo-out/peptides.mztab | head -8 | cut -f2,9,15
 	$(BIN)/scigen evaluate peptides demo-out/peptides.mztab --labels tests/proteins/data/sample.mgf
 	@echo "demo-out/: molecules.smi (valid SMILES), molecules.png (first 16), molecules.sdf (3D), shapes/ (chairs, OBJ),"
-	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), cad/ (generated STEP parts, invalid ones kept: see cad-autobrep.md),"
+	@echo "          shapes-mug/ (mugs, STL), shapes.png (preview), shapes-argus3d/ and shapes-mar3d/ (chairs of the other two"
+	@echo "          shape generators), shapes-generators.png (one chair from each: G3PT, Argus3D, MAR-3D), cad/ (generated STEP parts, invalid ones kept: see cad-autobrep.md),"
 	@echo "          cad-block.step and cad-block-roundtrip.step (a part and its AutoBrep token round trip),"
 	@echo "          crystals-csp/ (SrTiO3 structure predictions, CIF) and crystals-csp.png, crystals/ (de novo Perov-5-like CIFs),"
 	@echo "          peptides.mztab (de novo PSMs)"

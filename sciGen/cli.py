@@ -1,6 +1,7 @@
 """The ``scigen`` command: generate, evaluate, train, tokenize, info."""
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -71,6 +72,9 @@ def generate(
     keep_invalid: bool = typer.Option(False, "--keep-invalid", help="also write invalid draws"),
     preview: Optional[Path] = typer.Option(None, "--preview", help="PNG picture of the first 16"),
     complete: Optional[Path] = typer.Option(None, "--complete", help="cad: a partial B-Rep (STEP) to autocomplete"),
+    condition_points: Optional[Path] = typer.Option(
+        None, "--condition-points", help="shapes (argus3d): a partial point cloud (.ply, .xyz, .npy, mesh) to complete, "
+        "in the model's frame [-1, 1]³"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 …"),
 ) -> None:
     """Draw N structures from a generator and write the valid ones."""
@@ -108,8 +112,11 @@ def generate(
         if not hasattr(adapter, "condition_id"):
             _fail(ValueError(f"--condition is not available for {domain}"))
         knobs["condition"] = adapter.condition_id(condition)
+    extra = {"condition_points": condition_points} if condition_points is not None else {}
+    if extra and "condition_points" not in inspect.signature(getattr(adapter, "sampling_knobs", _fail)).parameters:
+        _fail(ValueError(f"--condition-points is not available for {domain}"))
     if hasattr(adapter, "sampling_knobs"):
-        knobs = adapter.sampling_knobs(model, knobs, complete=complete)
+        knobs = adapter.sampling_knobs(model, knobs, complete=complete, **extra)
     elif complete is not None:
         _fail(ValueError(f"--complete is not available for {domain}"))
     with Progress(console=err, transient=True) as bar:

@@ -21,6 +21,10 @@ GENERATORS: dict[str, str] = {
     "bidir_peptide": "sciGen.generators.bidir_peptide:BidirPeptide",
     "g3pt": "sciGen.generators.g3pt:G3PT",
     "vat": "sciGen.tokenizers.vat:VAT",
+    "triplane_vq": "sciGen.tokenizers.triplane_vq:TriplaneVQ",
+    "vecset_vae": "sciGen.tokenizers.vecset_vae:VecSetVAE",
+    "argus3d": "sciGen.generators.argus3d:Argus3D",
+    "mar3d": "sciGen.generators.mar3d:MAR3D",
     "fsq_autoencoder": "sciGen.tokenizers.fsq_autoencoder:FSQAutoencoder",
     "autobrep": "sciGen.generators.autobrep:AutoBrep",
     "pard": "sciGen.generators.pard:PARD",
@@ -36,7 +40,9 @@ DEFAULTS: dict[str, tuple[str, str]] = {
 }
 # (domain, generator) → the checkpoint a generator other than the domain's default loads by default
 GENERATOR_DEFAULTS: dict[tuple[str, str], str] = {("molecules", "pard"): "molecules-pard-qm9.pt",
-                                                  ("molecules", "unigenx-3d"): "molecules-unigenx-3d.pt"}
+                                                  ("molecules", "unigenx-3d"): "molecules-unigenx-3d.pt",
+                                                  ("shapes", "argus3d"): "shapes-argus3d.pt",
+                                                  ("shapes", "mar3d"): "shapes-mar3d.pt"}
 # domain → {short name: shipped checkpoint}: ``--checkpoint perov5`` picks one of several shipped models
 NAMED: dict[str, dict[str, str]] = {
     "materials": {"perov5": "materials-perov5.pt", "carbon24": "materials-carbon24.pt"},

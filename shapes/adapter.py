@@ -21,11 +21,19 @@ from sciGen.shapes.formats import FORMATS, write_folder
 from sciGen.shapes.geometry import evaluate_grid, evaluate_grid_sparse, extract_mesh, normalize, sample_surface
 
 UNCOND = "<uncond>"
+LATENT = "<lat>"  # a continuous latent token's slot (VecSetVAE / MAR-3D)
+TOKENIZERS = ("vat", "triplane_vq", "vecset_vae")  # what ``scigen train`` fits on occupancy samples
 
 
 def code_vocab(categories: list[str], codebook_size: int) -> Vocab:
     """Specials, the unconditional token, one ``<category>`` token each, then ``c0 … c{K-1}``."""
     return Vocab(list(SPECIALS) + [UNCOND] + [f"<{c}>" for c in categories] + [f"c{k}" for k in range(codebook_size)])
+
+
+def latent_vocab(categories: list[str], latent_dim: int) -> Vocab:
+    """Specials, the unconditional token, one ``<category>`` token each, then the number slot ``<lat>``
+    whose value is one latent token (width ``latent_dim``)."""
+    return Vocab(list(SPECIALS) + [UNCOND] + [f"<{c}>" for c in categories] + [LATENT], [LATENT], latent_dim)
 
 
 class ShapesAdapter(Adapter):
@@ -47,7 +55,7 @@ class ShapesAdapter(Adapter):
 
     @property
     def categories(self) -> list[str]:
-        return [t[1:-1] for t in self._vocab().tokens if t.startswith("<") and t not in SPECIALS and t != UNCOND]
+        return [t[1:-1] for t in self._vocab().tokens if t.startswith("<") and t not in SPECIALS + (UNCOND, LATENT)]
 
     def condition_id(self, name: str | None) -> int:
         """Vocabulary id of a category name (None or '' → unconditional); unknown names are a clear error."""
@@ -63,16 +71,22 @@ class ShapesAdapter(Adapter):
 
     # ---- tokenizer ----------------------------------------------------------------------------------
     def load_extras(self, extras: dict, device: str | torch.device = "cpu", model: Any = None) -> None:
-        """Attach the VAT embedded in a generator checkpoint, or the loaded ``model`` when it is a VAT."""
-        from sciGen.tokenizers.vat import VAT
+        """Attach the tokenizer embedded in a generator checkpoint (VAT, TriplaneVQ or VecSetVAE), or the
+        loaded ``model`` when it is a tokenizer itself."""
+        from sciGen.registry import generator_class
         tok = extras.get("tokenizer")
         if tok is None:
-            if isinstance(model, VAT):
+            if type(model).__name__ in ("VAT", "TriplaneVQ", "VecSetVAE"):
                 self.tokenizer = model
             return
-        vat = VAT(tok["config"])
-        vat.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tok["state_dict"].items()})
-        self.tokenizer = vat.to(device).eval()
+        net = generator_class(tok.get("generator", "vat"))(tok["config"])
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tok["state_dict"].items()})
+        self.tokenizer = net.to(device).eval()
+
+    @property
+    def continuous(self) -> bool:
+        """Whether the tokenizer's latents are continuous (VecSetVAE) rather than codes."""
+        return hasattr(self._tok(), "latent_dim")
 
     def _tok(self) -> Any:
         if self.tokenizer is None:
@@ -85,41 +99,84 @@ class ShapesAdapter(Adapter):
         return torch.from_numpy(np.concatenate([pts, nrm], 1))
 
     def encode(self, structure: trimesh.Trimesh, category: str | None = None) -> Sequence:
-        """Mesh (normalised here) → Sequence [condition, T codes] with levels."""
-        vat = self._tok()
-        pts = self.surface_points(normalize(structure)).to(vat.device)
-        idx, _ = vat.encode(pts[None])
-        level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
-        return Sequence(torch.cat([torch.tensor([self.condition_id(category)]), idx[0].cpu() + self.code_offset()]),
-                        level=level)
+        """Mesh (normalised here) → Sequence [condition, T codes] (VAT: with scale levels), or for a
+        continuous tokenizer [condition, <lat> × L] with the latents as values."""
+        tok = self._tok()
+        pts = self.surface_points(normalize(structure)).to(tok.device)
+        cond = torch.tensor([self.condition_id(category)])
+        if self.continuous:
+            z = tok.encode(pts[None])[0][0].cpu()
+            values = torch.cat([torch.zeros(1, z.shape[1]), z])
+            mask = torch.ones(len(values), dtype=torch.bool)
+            mask[0] = False
+            lat = torch.full((len(z),), self._vocab().index[LATENT])
+            return Sequence(torch.cat([cond, lat]), values=values, value_mask=mask)
+        idx, _ = tok.encode(pts[None])
+        level = torch.cat([torch.zeros(1, dtype=torch.long), tok.levels() + 1]) if hasattr(tok, "levels") else None
+        return Sequence(torch.cat([cond, idx[0].cpu() + self.code_offset()]), level=level)
 
     def training_record(self, structure: trimesh.Trimesh) -> TrainingRecord:
         seq = self.encode(structure)
         return TrainingRecord(str(structure.metadata.get("name", "")), self._vocab().decode(seq.tokens.tolist()))
 
     def occupancy_field(self, codes: torch.Tensor, resolution: int | None = None, sparse: bool = True) -> np.ndarray:
-        """codes (T,) → occupancy logits on the decode grid (R, R, R); ``sparse`` evaluates the MLP exactly
-        only near the surface (coarse-to-fine, :func:`~sciGen.shapes.geometry.evaluate_grid_sparse`)."""
-        vat = self._tok()
+        """codes (T,) — or latents (L, V) of a continuous tokenizer — → occupancy logits on the decode grid
+        (R, R, R); ``sparse`` evaluates the MLP exactly only near the surface (coarse-to-fine,
+        :func:`~sciGen.shapes.geometry.evaluate_grid_sparse`)."""
+        tok = self._tok()
         with torch.no_grad():
-            planes = vat.decode(codes[None].to(vat.device))
+            planes = tok.decode(codes[None].to(tok.device))
 
             def fn(p: np.ndarray) -> np.ndarray:
-                return vat.occupancy(planes, torch.from_numpy(p).to(vat.device)[None])[0].cpu().numpy()
+                return tok.occupancy(planes, torch.from_numpy(p).to(tok.device)[None])[0].cpu().numpy()
             R = resolution or self.resolution
             return evaluate_grid_sparse(fn, R)[0] if sparse else evaluate_grid(fn, R)
 
     def decode(self, seq: Sequence) -> trimesh.Trimesh:
-        """Sequence [condition,] T codes → mesh by marching cubes at ``self.resolution``."""
-        T, K = self._tok().n_tokens, self._tok().codebook_size
-        codes = seq.tokens[-T:] - self.code_offset()  # a leading condition token is not a code
-        if len(seq) not in (T, T + 1) or (codes < 0).any() or (codes >= K).any():
-            raise DecodeError(f"expected {T} code tokens in [0, {K})")
-        field = self.occupancy_field(codes)
+        """Sequence [condition,] T codes (or latent tokens with values) → mesh by marching cubes at
+        ``self.resolution``."""
+        if self.continuous:
+            if seq.values is None or seq.value_mask is None or not seq.value_mask.any():
+                raise DecodeError("expected latent tokens with values")
+            latents = seq.values[seq.value_mask].float()
+            try:
+                self._tok().level_of(len(latents))
+            except ValueError as e:
+                raise DecodeError(str(e)) from None
+            if not torch.isfinite(latents).all():
+                raise DecodeError("latent values are not finite")
+            field = self.occupancy_field(latents)
+        else:
+            T, K = self._tok().n_tokens, self._tok().codebook_size
+            codes = seq.tokens[-T:] - self.code_offset()  # a leading condition token is not a code
+            if len(seq) not in (T, T + 1) or (codes < 0).any() or (codes >= K).any():
+                raise DecodeError(f"expected {T} code tokens in [0, {K})")
+            field = self.occupancy_field(codes)
         try:
             return extract_mesh(field, level=0.0)
         except ValueError as e:
             raise DecodeError(str(e)) from None
+
+    def sampling_knobs(self, model: Any, knobs: dict[str, Any], complete: Any = None,
+                       condition_points: str | Path | np.ndarray | None = None) -> dict[str, Any]:
+        """CLI / API knobs → ``sample`` arguments: a partial point cloud (a file or an (N, 3) array, in the
+        model's frame) becomes Argus3D's ``points`` prefix; only Argus3D reads one."""
+        if complete is not None:
+            raise ReadError("--complete is not available for shapes (Argus3D completes a point cloud: "
+                            "--condition-points)")
+        knobs = dict(knobs)
+        if condition_points is not None:
+            if type(model).__name__ != "Argus3D":
+                raise ReadError(f"--condition-points needs the argus3d generator (this is {type(model).__name__})")
+            from sciGen.shapes.dataset import resample
+            from sciGen.shapes.formats import read_points
+            pts = condition_points if isinstance(condition_points, np.ndarray) else read_points(condition_points)
+            if np.abs(pts).max() > 1.05:
+                raise ReadError(f"{condition_points if not isinstance(condition_points, np.ndarray) else 'points'}: "
+                                "coordinates reach beyond [-1, 1]³ (give the partial cloud in the model's frame)")
+            pts = resample(np.asarray(pts, np.float32), model.cfg.n_points, np.random.default_rng(0))
+            knobs["points"] = torch.from_numpy(pts)
+        return knobs
 
     def decode_text(self, seq: Sequence) -> str:
         return " ".join(self._vocab().decode(seq.tokens.tolist()))
@@ -232,25 +289,50 @@ class ShapesAdapter(Adapter):
         info = {"n_shapes": len(keys), "n_train": len(tr), "n_holdout": len(va), "n_skipped": len(cache["errors"]),
                 "cache": cache["path"]}
         cats = sorted({str(c) for c in cache["categories"] if str(c)})
-        if generator == "vat":
+        if generator in TOKENIZERS:
             n = {"n_points": dcfg.sample_points, "n_queries": dcfg.sample_queries}
+            vocab = latent_vocab(cats, int(model_cfg.get("latent_dim", 8))) if generator == "vecset_vae" else \
+                code_vocab(cats, int(model_cfg.get("codebook_size", 256 if generator == "vat" else 512)))
             return {"train": OccupancyDataset(cache, tr, **n), "val": OccupancyDataset(cache, va, fixed=True, **n),
                     "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va],
-                    "vocab": code_vocab(cats, int(model_cfg.get("codebook_size", 256))), "fields": {}}
-        if generator != "g3pt":
-            raise ReadError(f"the shapes domain trains vat or g3pt, not {generator!r}")
+                    "vocab": vocab, "fields": {}}
+        tok_kind = {"g3pt": "vat", "argus3d": "triplane_vq", "mar3d": "vecset_vae"}.get(generator)
+        if tok_kind is None:
+            raise ReadError(f"the shapes domain trains {', '.join(TOKENIZERS)}, g3pt, argus3d or mar3d, "
+                            f"not {generator!r}")
         from sciGen.checkpoint import load_checkpoint
         from sciGen.registry import checkpoints_dir
         from sciGen.shapes.tokens import tokenize_cache
-        path = checkpoints_dir() / "shapes-vat.pt" if tokenizer in (None, "default") else Path(tokenizer)
-        blob = load_checkpoint(path, generator="vat", domain="shapes")
+        if tokenizer in (None, "default"):
+            if generator != "g3pt":
+                raise ReadError(f"{generator} needs data.options.tokenizer: a {tok_kind} checkpoint")
+            path = checkpoints_dir() / "shapes-vat.pt"
+        else:
+            path = Path(tokenizer)
+        blob = load_checkpoint(path, generator=tok_kind, domain="shapes")
         self.load_extras({"tokenizer": blob})
         vat = self.tokenizer
+        extras = {"tokenizer": {"generator": tok_kind, "config": blob["config"], "state_dict": blob["state_dict"]}}
+        info |= {"views": views, "tokenizer": str(path)}
+        if generator == "mar3d":
+            return self._latent_datasets(cache, cats, tr, va, keys, views, dcfg.sample_points, info, extras, console)
         vocab = code_vocab(cats, vat.codebook_size)
         self.vocab = vocab
         codes = tokenize_cache(vat, cache, views, console, n_points=dcfg.sample_points)  # (views, S, T)
         cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
+        fields = {"vocab_size": len(vocab), "code_offset": vocab.index["c0"], "codebook_size": vat.codebook_size,
+                  "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
+                  "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
+        if generator == "argus3d":
+            from sciGen.shapes.dataset import PartialCodesDataset
+            kw = {"code_offset": vocab.index["c0"], "n_points": int(model_cfg.get("n_points", 1024)),
+                  "points_prob": float(model_cfg.get("points_prob", 0.5))}
+            return {"train": PartialCodesDataset(codes, cond, cache["surface"], tr, views, **kw),
+                    "val": PartialCodesDataset(codes, cond, cache["surface"], va, 1, fixed=True, **kw),
+                    "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab,
+                    "fields": fields | {"n_codes": vat.n_tokens}, "extras": extras}
         level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
+        fields["scales"] = list(vat.cfg.scales)
 
         def seqs(idx: np.ndarray, vs: range) -> list[Sequence]:
             off = vocab.index["c0"]
@@ -258,10 +340,26 @@ class ShapesAdapter(Adapter):
                              level=level) for v in vs for i in idx]
 
         from sciGen.data import collate
-        fields = {"vocab_size": len(vocab), "code_offset": vocab.index["c0"], "codebook_size": vat.codebook_size,
-                  "scales": list(vat.cfg.scales), "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
-                  "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
-        extras = {"tokenizer": {"generator": "vat", "config": blob["config"], "state_dict": blob["state_dict"]}}
         return {"train": seqs(tr, range(views)), "val": seqs(va, range(1)), "collate": lambda s: collate(s, vocab.pad_id),
-                "info": info | {"views": views, "tokenizer": str(path)}, "holdout_keys": [keys[i] for i in va],
-                "vocab": vocab, "fields": fields, "extras": extras}
+                "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab, "fields": fields, "extras": extras}
+
+    def _latent_datasets(self, cache: dict, cats: list[str], tr: np.ndarray, va: np.ndarray, keys: list[str],
+                         views: int, n_points: int, info: dict, extras: dict, console: Any) -> dict[str, Any]:
+        """MAR-3D: every shape encoded by the VecSetVAE at both levels; the latents' standard deviation per
+        level (training shapes) becomes the model's normalising scale."""
+        from sciGen.shapes.dataset import LatentDataset, collate_dicts
+        from sciGen.shapes.tokens import tokenize_cache
+        vae = self.tokenizer
+        vocab = latent_vocab(cats, vae.latent_dim)
+        self.vocab = vocab
+        low = tokenize_cache(vae, cache, views, console, n_points=n_points, level="low")
+        high = tokenize_cache(vae, cache, views, console, n_points=n_points, level="high")
+        cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
+        fields = {"vocab_size": len(vocab), "latent_id": vocab.index[LATENT], "latent_dim": vae.latent_dim,
+                  "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
+                  "n_low": low.shape[2], "n_high": high.shape[2],
+                  "scale_low": float(low[:, tr].std()), "scale_high": float(high[:, tr].std()),
+                  "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
+        return {"train": LatentDataset(low, high, cond, tr, views), "val": LatentDataset(low, high, cond, va, 1),
+                "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab,
+                "fields": fields, "extras": extras}

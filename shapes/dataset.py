@@ -158,3 +158,60 @@ class OccupancyDataset(torch.utils.data.Dataset):
 
 def collate_dicts(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+def plane_cut(points: np.ndarray, rng: np.random.Generator, keep: float = 0.5) -> np.ndarray:
+    """The points (N, D) on one side of a random plane: a uniformly random normal n, offset at the
+    ``keep`` quantile of x·n, so a fraction ``keep`` of the points is kept (Argus3D's partial clouds)."""
+    n = rng.normal(size=3)
+    n /= np.linalg.norm(n)
+    proj = points[:, :3] @ n
+    return points[proj >= np.quantile(proj, 1 - keep)]
+
+
+def resample(points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly ``n`` rows of ``points``: a random subset, or every row plus random repeats."""
+    if len(points) >= n:
+        return points[rng.permutation(len(points))[:n]]
+    return points[np.concatenate([np.arange(len(points)), rng.integers(0, len(points), n - len(points))])]
+
+
+class PartialCodesDataset(torch.utils.data.Dataset):
+    """Argus3D's training items: ``tokens`` (1 + T,) = [condition id, code ids], ``points`` (n_points, 3)
+    a partial cloud cut from the shape's own surface by a random plane (keeping 30–70 %; exactly half
+    with ``fixed``), and ``has_points`` — true for a fraction ``points_prob`` of the items."""
+
+    def __init__(self, codes: np.ndarray, cond: np.ndarray, surface: np.ndarray, index: np.ndarray, views: int,
+                 code_offset: int, n_points: int = 1024, points_prob: float = 0.5, fixed: bool = False) -> None:
+        self.codes, self.cond, self.surface = codes, cond, surface
+        self.items = [(v, int(i)) for v in range(views) for i in index]
+        self.offset, self.n_points, self.points_prob, self.fixed = code_offset, n_points, points_prob, fixed
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        v, i = self.items[k]
+        rng = np.random.default_rng([k, 7] if self.fixed else int(torch.randint(2 ** 31, ())))  # seeded by the run
+        pts = self.surface[i][:, :3].astype(np.float32)
+        part = resample(plane_cut(pts, rng, 0.5 if self.fixed else rng.uniform(0.3, 0.7)), self.n_points, rng)
+        has = (k % 2 == 0) if self.fixed else bool(rng.random() < self.points_prob)
+        tokens = np.concatenate([[self.cond[i]], self.codes[v, i].astype(np.int64) + self.offset])
+        return {"tokens": torch.from_numpy(tokens), "points": torch.from_numpy(part),
+                "has_points": torch.tensor(has)}
+
+
+class LatentDataset(torch.utils.data.Dataset):
+    """MAR-3D's training items: ``cond`` () condition id, ``low`` (L_lo, V) and ``high`` (L_hi, V) latents."""
+
+    def __init__(self, low: np.ndarray, high: np.ndarray, cond: np.ndarray, index: np.ndarray, views: int) -> None:
+        self.low, self.high, self.cond = low, high, cond
+        self.items = [(v, int(i)) for v in range(views) for i in index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        v, i = self.items[k]
+        return {"cond": torch.tensor(int(self.cond[i])), "low": torch.from_numpy(self.low[v, i].astype(np.float32)),
+                "high": torch.from_numpy(self.high[v, i].astype(np.float32))}

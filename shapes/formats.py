@@ -200,3 +200,32 @@ def write_folder(meshes: Iterable[trimesh.Trimesh], folder: str | Path, fmt: str
         target.write([mesh], path)
         paths.append(path)
     return paths
+
+
+def read_points(path: str | Path, n_sample: int = 4096) -> np.ndarray:
+    """A point cloud (N, 3) float32 from ``.xyz`` / ``.txt`` / ``.csv`` (x y z columns first), ``.npy``, or
+    any file trimesh reads (a ``.ply`` point cloud's vertices; a mesh's surface, ``n_sample`` points).
+    A missing file, too few points or non-finite coordinates are one clear error naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReadError(f"{path}: file not found")
+    try:
+        suffix = path.suffix.lower()
+        if suffix in (".xyz", ".txt", ".csv"):
+            pts = np.loadtxt(path, delimiter="," if suffix == ".csv" else None, ndmin=2)[:, :3]
+        elif suffix == ".npy":
+            pts = np.load(path, allow_pickle=False).reshape(-1, 3)
+        else:
+            geom = trimesh.load(path, force=None)
+            if isinstance(geom, trimesh.Trimesh) and len(geom.faces):
+                pts = geom.sample(n_sample, seed=0)
+            else:
+                pts = np.asarray(geom.vertices)
+    except Exception as e:  # noqa: BLE001 - any parser failure is the file's fault
+        raise ReadError(f"{path}: cannot read a point cloud ({e})") from None
+    pts = np.asarray(pts, dtype=np.float32)
+    if pts.ndim != 2 or pts.shape[1] != 3 or len(pts) < 16:
+        raise ReadError(f"{path}: a point cloud needs at least 16 points with x, y, z (got {pts.shape})")
+    if not np.isfinite(pts).all():
+        raise ReadError(f"{path}: point coordinates are not all finite")
+    return pts

@@ -154,3 +154,24 @@ def render_grid(meshes: Sequence[trimesh.Trimesh | None], path: str | Path, labe
     finally:
         plt.close(fig)
     return path
+
+
+def preview_folders(path: str | Path, folders: Sequence[str | Path], labels: Sequence[str] | None = None) -> Path:
+    """One cell per folder: the first mesh of each (by file name), labelled by ``labels`` or the folder's
+    name — e.g. one shape from each generator side by side.  An empty folder leaves its cell blank."""
+    from sciGen.shapes.formats import mesh_files, read
+
+    meshes = []
+    for f in folders:
+        files = mesh_files(f)
+        meshes.append(next(iter(read(files[0])), None) if files else None)
+    return render_grid(meshes, path, labels=list(labels) if labels else [Path(f).name for f in folders])
+
+
+if __name__ == "__main__":  # python -m sciGen.shapes.preview OUT.png FOLDER[=LABEL]... (used by `make demo`)
+    import sys
+
+    if len(sys.argv) < 3:
+        sys.exit("usage: python -m sciGen.shapes.preview OUT.png FOLDER[=LABEL] [FOLDER[=LABEL] ...]")
+    pairs = [a.split("=", 1) if "=" in a else (a, Path(a).name) for a in sys.argv[2:]]
+    print(preview_folders(sys.argv[1], [f for f, _ in pairs], [lab for _, lab in pairs]))

@@ -110,9 +110,11 @@ class DiffusionHead(nn.Module):
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, steps: int | None = None, temperature: float = 1.0,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+               generator: torch.Generator | None = None, uncond: torch.Tensor | None = None,
+               cfg_scale: float = 1.0) -> torch.Tensor:
         """cond (N, C) → values (N, V), by ancestral sampling on a respaced schedule of ``steps``.
-        ``temperature`` scales the noise injected at each step (as in MAR)."""
+        ``temperature`` scales the noise injected at each step (as in MAR).  With ``uncond`` (N, C) and
+        ``cfg_scale`` ≠ 1, classifier-free guidance: v̂ = v̂_u + cfg_scale · (v̂_c − v̂_u) (MAR's DiffLoss CFG)."""
         steps = min(steps or self.cfg.sample_steps, self.cfg.train_steps)
         N, dev = cond.shape[0], cond.device
         ts = torch.linspace(0, self.cfg.train_steps - 1, steps, device=dev).round().long()
@@ -123,7 +125,11 @@ class DiffusionHead(nn.Module):
         cond = cond.float()
         for i in reversed(range(steps)):
             t = ts[i].expand(N)
-            v = self.net(x, t, cond).double()
+            if uncond is not None and cfg_scale != 1.0:
+                vc, vu = self.net(x.repeat(2, 1), t.repeat(2), torch.cat([cond, uncond.float()])).double().chunk(2)
+                v = vu + cfg_scale * (vc - vu)
+            else:
+                v = self.net(x, t, cond).double()
             x0 = acp[i].sqrt() * x.double() - (1 - acp[i]).sqrt() * v
             mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
                 + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()

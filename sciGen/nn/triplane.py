@@ -52,10 +52,78 @@ class TriplaneDecoder(nn.Module):
 
     def query(self, planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
         """planes (B, 3, C, R, R), points (B, M, 3) in [-1, 1] → occupancy logits (B, M)."""
-        feats = []
-        for i, (a, c) in enumerate(PLANES):
-            # grid_sample's grid is (x → width, y → height); rows hold the first coordinate
-            grid = points[..., [c, a]].unsqueeze(1)
-            feats.append(F.grid_sample(planes[:, i], grid, mode="bilinear", padding_mode="border",
-                                       align_corners=False).squeeze(2).transpose(1, 2))
-        return self.mlp(torch.cat(feats + [self.fourier(points)], -1)).squeeze(-1)
+        return self.mlp(torch.cat([plane_features(planes, points), self.fourier(points)], -1)).squeeze(-1)
+
+
+def plane_features(planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+    """planes (B, 3, C, R, R), points (B, M, 3) in [-1, 1] → bilinear features of the three projections
+    (B, M, 3·C)."""
+    feats = []
+    for i, (a, c) in enumerate(PLANES):
+        # grid_sample's grid is (x → width, y → height); rows hold the first coordinate
+        grid = points[..., [c, a]].unsqueeze(1)
+        feats.append(F.grid_sample(planes[:, i], grid, mode="bilinear", padding_mode="border",
+                                   align_corners=False).squeeze(2).transpose(1, 2))
+    return torch.cat(feats, -1)
+
+
+class PlaneOccupancy(nn.Module):
+    """Occupancy MLP on triplane features: planes (B, 3, C, R, R), points (B, M, 3) → logits (B, M)
+    (the read-out of :class:`TriplaneDecoder`, for tokenizers that build their planes by convolution)."""
+
+    def __init__(self, channels: int, hidden: int = 64, n_freqs: int = 4) -> None:
+        super().__init__()
+        self.fourier = FourierFeatures(n_freqs)
+        self.mlp = nn.Sequential(nn.Linear(3 * channels + self.fourier.out_dim, hidden), nn.GELU(approximate="tanh"),
+                                 nn.Linear(hidden, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, 1))
+
+    def forward(self, planes: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        return self.mlp(torch.cat([plane_features(planes, points), self.fourier(points)], -1)).squeeze(-1)
+
+
+class ResConv(nn.Module):
+    """x + conv(GELU(GN(conv(GELU(GN x))))) — a 3×3 residual block on (B, C, H, W)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.GroupNorm(min(8, channels), channels), nn.GELU(approximate="tanh"),
+                                  nn.Conv2d(channels, channels, 3, padding=1),
+                                  nn.GroupNorm(min(8, channels), channels), nn.GELU(approximate="tanh"),
+                                  nn.Conv2d(channels, channels, 3, padding=1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class TriplaneEncoder(nn.Module):
+    """Oriented points (B, N, 6) → triplane features (B, 3, C, R, R), as ConvONet (Peng et al. 2020):
+    a point MLP (Fourier xyz + normal), features averaged into the R × R cells each point projects to on
+    the xy, xz and yz planes, then residual 3×3 convolutions (weights shared by the three planes).
+    A point's features land exactly in its cell, so thin parts keep their place — the convolutional
+    counterpart of VAT's soft locality prior."""
+
+    def __init__(self, channels: int = 32, resolution: int = 32, hidden: int = 64, n_freqs: int = 6,
+                 n_blocks: int = 2) -> None:
+        super().__init__()
+        self.resolution, self.channels = resolution, channels
+        self.fourier = FourierFeatures(n_freqs)
+        self.point_mlp = nn.Sequential(nn.Linear(self.fourier.out_dim + 3, hidden), nn.GELU(approximate="tanh"),
+                                       nn.Linear(hidden, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, channels))
+        self.convs = nn.Sequential(*[ResConv(channels) for _ in range(n_blocks)])
+
+    def cells(self, points: torch.Tensor) -> torch.Tensor:
+        """points (B, N, 3) → flat cell index on each plane (B, 3, N)."""
+        R = self.resolution
+        ij = ((points.clamp(-1, 1 - 1e-6) + 1) / 2 * R).long()
+        return torch.stack([ij[..., a] * R + ij[..., c] for a, c in PLANES], 1)
+
+    def forward(self, points: torch.Tensor) -> torch.Tensor:
+        B, N, _ = points.shape
+        R, C = self.resolution, self.channels
+        f = self.point_mlp(torch.cat([self.fourier(points[..., :3]), points[..., 3:6]], -1))  # (B, N, C)
+        idx = self.cells(points[..., :3])  # (B, 3, N)
+        src = f.unsqueeze(1).expand(B, 3, N, C)
+        flat = torch.zeros(B, 3, R * R, C, dtype=f.dtype, device=f.device)
+        flat = flat.scatter_reduce(2, idx.unsqueeze(-1).expand(B, 3, N, C), src, reduce="mean", include_self=False)
+        planes = flat.view(B * 3, R, R, C).permute(0, 3, 1, 2)
+        return self.convs(planes).view(B, 3, C, R, R)

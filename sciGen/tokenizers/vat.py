@@ -27,10 +27,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from sciGen.config import from_dict
-from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.optim import OptimConfig
 from sciGen.nn.point_encoder import PointQueryEncoder, SetTransformer
 from sciGen.nn.quantize import MultiScaleResidualQuantizer
 from sciGen.nn.triplane import TriplaneDecoder
+from sciGen.tokenizers.occupancy_steps import OccupancySteps, occupancy_iou, perplexity
 
 
 @dataclass
@@ -55,7 +56,7 @@ class VATConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-class VAT(pl.LightningModule):
+class VAT(OccupancySteps, pl.LightningModule):
     """Trains on dict batches: ``surface`` (B, N, 6) points + normals, ``queries`` (B, M, 3),
     ``occ`` (B, M) float 0/1 inside labels."""
 
@@ -135,26 +136,5 @@ class VAT(pl.LightningModule):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).mean()
         c = self.cfg
         loss = bce + c.kl_weight * kl + c.commit_weight * aux["commit"]
-        pred = logits > 0
-        inside = batch["occ"] > 0.5
-        iou = ((pred & inside).sum(1).float() / (pred | inside).sum(1).clamp(min=1).float()).mean()
-        usage = torch.bincount(idx.flatten(), minlength=self.codebook_size).float()
-        p = usage / usage.sum()
-        perplexity = torch.exp(-(p * (p + 1e-10).log()).sum())
-        return {"loss": loss, "bce": bce, "kl": kl, "commit": aux["commit"], "iou": iou, "perplexity": perplexity}
-
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        B = batch["surface"].shape[0]
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=B)
-        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
-        self.log("iou", out["iou"], prog_bar=True, batch_size=B, logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=batch["surface"].shape[0],
-                      sync_dist=True)
-
-    def configure_optimizers(self):
-        return configure_adamw(self, self.cfg.optim)
+        return {"loss": loss, "bce": bce, "kl": kl, "commit": aux["commit"],
+                "iou": occupancy_iou(logits, batch["occ"]), "perplexity": perplexity(idx, self.codebook_size)}

@@ -159,3 +159,29 @@ def test_reads_the_shared_real_meshes(part: str) -> None:
     (m,) = read(MESHES / part / row["file"])
     assert len(m.faces) == int(row["n_faces"])
     assert m.is_watertight  # coincident vertices merged on reading, as the index was computed
+
+
+def test_read_points_from_text_numpy_ply_and_mesh(tmp_path):
+    from sciGen.shapes.formats import read_points
+    pts = np.random.default_rng(0).uniform(-0.5, 0.5, (40, 3))
+    np.savetxt(tmp_path / "p.xyz", pts)
+    np.save(tmp_path / "p.npy", pts)
+    trimesh.PointCloud(pts).export(tmp_path / "p.ply")
+    trimesh.creation.box().export(tmp_path / "box.stl")
+    for name in ("p.xyz", "p.npy", "p.ply"):
+        got = read_points(tmp_path / name)
+        assert got.shape == (40, 3) and np.allclose(got, pts, atol=1e-5), name
+    surf = read_points(tmp_path / "box.stl", n_sample=500)
+    assert surf.shape == (500, 3) and np.isclose(np.abs(surf).max(), 0.5)
+
+
+@pytest.mark.parametrize("content, message", [(None, "not found"), ("1 2 3\n", "at least 16"),
+                                               ("a b c\n", "cannot read"), ("inf 0 0\n" * 20, "finite")])
+def test_read_points_errors_name_the_file(tmp_path, content, message):
+    from sciGen.shapes.formats import read_points
+    path = tmp_path / "bad.xyz"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(ReadError, match=message) as e:
+        read_points(path)
+    assert "bad.xyz" in str(e.value)

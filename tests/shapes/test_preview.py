@@ -37,3 +37,13 @@ def test_cluster_decimate_caps_faces() -> None:
     v, f = cluster_decimate(np.asarray(big.vertices), np.asarray(big.faces), 3000)
     assert 500 < len(f) <= 3000 and f.max() < len(v)
     assert np.abs(np.linalg.norm(v[np.unique(f)], axis=1) - 1).max() < 0.1  # still a unit sphere
+
+
+def test_preview_folders_one_cell_each(tmp_path: Path) -> None:
+    from sciGen.shapes.preview import preview_folders
+    for name, mesh in (("a", trimesh.creation.box()), ("b", trimesh.creation.icosphere(2))):
+        (tmp_path / name).mkdir()
+        mesh.export(tmp_path / name / "000000.obj")
+    (tmp_path / "empty").mkdir()
+    out = preview_folders(tmp_path / "p.png", [tmp_path / "a", tmp_path / "b", tmp_path / "empty"], ["A", "B", "none"])
+    assert out.read_bytes().startswith(PNG)

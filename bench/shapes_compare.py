@@ -1,0 +1,170 @@
+"""Acceptance numbers of issue "Shapes II": G3PT, Argus3D and MAR-3D compared in one run, MAR-3D's cascade
+against its low-resolution stage alone, and Argus3D's point-cloud completion.
+
+- ``generate``: for each generator N shapes per object category (its shipped checkpoint's recommended
+  sampling, marching cubes at ``--resolution``) against N held-out procedural shapes of the category
+  (seed 1; the training set is seed 0): the fraction of draws that are valid watertight meshes, MMD-CD /
+  COV-CD / 1-NNA-CD (PointFlow, 2,048 points), and seconds per shape (sampling + decoding, one process).
+- ``cascade``: MAR-3D's low-resolution stage decoded alone against the full cascade — 1-NNA-CD and the
+  mean F-score@0.02 of every decoded shape to its nearest reference (by Chamfer).
+- ``completion``: Argus3D from half of a held-out shape's surface points (cut by a random plane): the
+  F-score@0.02 of the completed shape to the full shape (10,000 points a side), with and without the
+  category; the partial cloud itself against the full shape is the floor any completion should beat.
+
+    python bench/shapes_compare.py [--part generate|cascade|completion|all] [--n 100] [--resolution 64]
+
+Writes bench/results/shapes_compare.json (and docs/shapes-compare.png: one row per generator).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from sciGen.api import load, sample_structures
+from sciGen.io import atomic_write_text
+from sciGen.registry import checkpoints_dir
+from sciGen.shapes.dataset import plane_cut, resample
+from sciGen.shapes.geometry import sample_surface
+from sciGen.shapes.metrics import chamfer_matrix, distribution_metrics, fscore
+from sciGen.shapes.procedural import OBJECT_CATEGORIES, instance
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECKPOINTS = {"g3pt": "shapes-g3pt.pt", "argus3d": "shapes-argus3d.pt", "mar3d": "shapes-mar3d.pt"}
+KEYS = ("watertight", "MMD-CD", "COV-CD", "1-NNA-CD", "s_per_shape")
+
+
+def references(n: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    return {c: [sample_surface(instance(c, i, seed=1), 2048, rng)[0] for i in range(n)] for c in OBJECT_CATEGORIES}
+
+
+def draw(name: str, model, adapter, c: str, n: int, seed: int, **knobs) -> tuple[list, float]:
+    t = time.time()
+    with Progress() as bar:
+        task = bar.add_task(f"{name} {c}", total=n)
+        gen = sample_structures(model, adapter, n, seed=seed, batch_size=50, condition=adapter.condition_id(c),
+                                on_batch=lambda m: bar.advance(task, m), **knobs)
+    return gen.structures, time.time() - t
+
+
+def score(valid: list, n: int, ref: list[np.ndarray], seconds: float, rng: np.random.Generator) -> dict:
+    m = {"n": n, "watertight": len(valid) / n, "s_per_shape": seconds / n}
+    if valid:
+        m.update(distribution_metrics([sample_surface(s, 2048, rng)[0] for s in valid], ref))
+    return m
+
+
+def mean_table(per_cat: dict) -> dict:
+    return {k: float(np.mean([v[k] for v in per_cat.values() if k in v])) for k in KEYS if
+            any(k in v for v in per_cat.values())}
+
+
+def generate_part(a, res: dict, refs: dict) -> None:
+    rng = np.random.default_rng(0)
+    previews, labels = [], []
+    out = res.setdefault("generate", {"resolution": a.resolution, "n_per_category": a.n})
+    for name in a.generators:
+        model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS[name], device="cpu")
+        adapter.resolution = a.resolution
+        per_cat = {}
+        for ci, c in enumerate(OBJECT_CATEGORIES):
+            valid, sec = draw(name, model, adapter, c, a.n, ci)
+            per_cat[c] = score(valid, a.n, refs[c], sec, rng)
+            print(name, c, {k: round(v, 4) for k, v in per_cat[c].items()}, flush=True)
+            if c in ("chair", "mug", "lamp", "table"):
+                previews += valid[:3] + [None] * (3 - len(valid[:3]))
+                labels += [name] * 3
+        out[name] = {"per_category": per_cat, "mean": mean_table(per_cat),
+                     "sampling": dict(getattr(model, "meta", {}).get("sampling", {}))}
+        print(name, json.dumps(out[name]["mean"]), flush=True)
+    if a.preview and previews:
+        from sciGen.shapes.adapter import ShapesAdapter
+        ShapesAdapter().preview(previews, a.preview, labels=labels, rows=list(a.generators))
+
+
+def cascade_part(a, res: dict, refs: dict) -> None:
+    rng = np.random.default_rng(1)
+    model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS["mar3d"], device="cpu")
+    adapter.resolution = a.resolution
+    out = {}
+    for stage in ("low", "high"):
+        per_cat = {}
+        for ci, c in enumerate(OBJECT_CATEGORIES):
+            valid, sec = draw(f"MAR-3D {stage}", model, adapter, c, a.n_cascade, ci, stage=stage)
+            m = score(valid, a.n_cascade, refs[c], sec, rng)
+            if valid:
+                gen = [sample_surface(s, 2048, rng)[0] for s in valid]
+                near = chamfer_matrix(gen, refs[c]).argmin(1)
+                m["fscore_nearest"] = float(np.mean([fscore(g, refs[c][j]) for g, j in zip(gen, near)]))
+            per_cat[c] = m
+            print(stage, c, {k: round(v, 4) for k, v in m.items()}, flush=True)
+        out[stage] = {"per_category": per_cat, "mean": mean_table(per_cat) | {
+            "fscore_nearest": float(np.mean([v.get("fscore_nearest", 0.0) for v in per_cat.values()]))}}
+    res["cascade"] = {"resolution": a.resolution, "n_per_category": a.n_cascade, **out}
+    print(json.dumps({k: out[k]["mean"] for k in out}, indent=1))
+
+
+def completion_part(a, res: dict) -> None:
+    model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS["argus3d"], device="cpu")
+    adapter.resolution = a.completion_resolution
+    rows = []
+    with Progress() as bar:
+        task = bar.add_task("Argus3D completion", total=len(OBJECT_CATEGORIES) * a.n_completion)
+        for ci, c in enumerate(OBJECT_CATEGORIES):
+            for i in range(a.n_completion):
+                rng = np.random.default_rng([ci, i, 11])
+                full = instance(c, i, seed=1)
+                pts = sample_surface(full, 4096, rng)[0]
+                part = plane_cut(pts, rng, 0.5)
+                ref = sample_surface(full, 10_000, rng)[0]
+                row = {"key": f"{c}/{i}", "partial": fscore(part, ref)}
+                for mode, cond in (("points", None), ("points+category", c)):
+                    knobs = adapter.sampling_knobs(model, {"condition": adapter.condition_id(cond)},
+                                                   condition_points=resample(part, model.cfg.n_points, rng))
+                    got = sample_structures(model, adapter, 1, seed=i, **knobs)
+                    row[mode] = fscore(sample_surface(got.structures[0], 10_000, rng)[0], ref) if got.structures else 0.0
+                rows.append(row)
+                bar.advance(task)
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in ("partial", "points", "points+category")}
+    per_cat = {c: {k: float(np.mean([r[k] for r in rows if r["key"].startswith(c + "/")]))
+                   for k in ("partial", "points", "points+category")} for c in OBJECT_CATEGORIES}
+    res["completion"] = {"resolution": a.completion_resolution, "n": len(rows), "fscore": summary,
+                         "per_category": per_cat, "rows": rows}
+    print(json.dumps(summary, indent=1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--part", choices=["generate", "cascade", "completion", "all"], default="all")
+    ap.add_argument("--generators", nargs="+", default=list(CHECKPOINTS), choices=list(CHECKPOINTS))
+    ap.add_argument("--checkpoint-dir", type=Path, default=checkpoints_dir())
+    ap.add_argument("--n", type=int, default=100, help="shapes per category and generator")
+    ap.add_argument("--n-cascade", type=int, default=50, help="MAR-3D shapes per category and stage")
+    ap.add_argument("--n-completion", type=int, default=10, help="held-out shapes per category to complete")
+    ap.add_argument("--resolution", type=int, default=64)
+    ap.add_argument("--completion-resolution", type=int, default=96)
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    ap.add_argument("--preview", default=str(ROOT / "docs" / "shapes-compare.png"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "shapes_compare.json"))
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    out = Path(a.out)
+    res = json.loads(out.read_text()) if out.is_file() else {}
+    refs = references(max(a.n, a.n_cascade), np.random.default_rng(7)) if a.part != "completion" else {}
+    if a.part in ("generate", "all"):
+        generate_part(a, res, {c: r[: a.n] for c, r in refs.items()})
+    if a.part in ("cascade", "all"):
+        cascade_part(a, res, {c: r[: a.n_cascade] for c, r in refs.items()})
+    if a.part in ("completion", "all"):
+        completion_part(a, res)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Argus3D: a GPT over one 1-D vector of discrete shape codes, with conditions as a prefix.
+
+Luo et al. 2024, "Pushing Auto-regressive Models for 3D Shape Generation at Capacity and Scalability"
+(Argus3D; ImAM, Qian et al. 2023).  A shape is the raster-ordered code vector of :class:`TriplaneVQ`
+(T codes, one codebook).  A decoder-only transformer models it token by token; conditions are simply
+concatenated in front of the codes: a category token (or the unconditional token — dropped to it with
+probability ``cond_drop`` in training, for classifier-free guidance) and P tokens summarising a partial
+point cloud (shape completion), read by learned queries that cross-attend to the points (with a soft
+locality prior, :class:`~sciGen.nn.point_encoder.PointQueryEncoder`).  Without a cloud the P prefix
+slots hold learned "no points" embeddings; in training a fraction ``points_prob`` of the shapes get a
+partial cloud cut from their own surface by a random plane.
+
+Layout: [category, points_1 … points_P, code_1 … code_T]; the hidden state before code t predicts it.
+Batches (dicts from the shapes adapter): ``tokens`` (B, 1 + T) = [condition id, code ids], ``points``
+(B, N, 3), ``has_points`` (B,) bool.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pytorch_lightning as pl
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sciGen.config import from_dict
+from sciGen.data import Sequence
+from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.unigenx import filter_logits
+from sciGen.nn.point_encoder import PointQueryEncoder
+from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
+
+
+@dataclass
+class Argus3DConfig:
+    vocab_size: int
+    code_offset: int  # vocabulary id of code 0
+    codebook_size: int
+    n_codes: int  # T: codes per shape
+    cond_ids: list[int]  # vocabulary ids of the condition tokens; cond_ids[0] is "unconditional"
+    pad_id: int = 0
+    bos_id: int = 1
+    eos_id: int = 2
+    d_model: int = 192
+    n_layers: int = 4
+    n_heads: int = 6
+    d_ff: int = 768
+    dropout: float = 0.1
+    cond_drop: float = 0.1
+    point_base: int = 2  # P = 3 · point_base² prefix tokens for the partial cloud
+    point_sigma: float = 0.5  # locality prior of the point prefix queries
+    n_points: int = 1024  # points of the partial cloud the prefix reads
+    points_prob: float = 0.5  # training shapes whose prefix carries a partial cloud
+    optim: OptimConfig = field(default_factory=OptimConfig)
+
+
+class Argus3D(pl.LightningModule):
+    """GPT over codes with a [category, partial-cloud] prefix; samples Sequences [condition, codes]."""
+
+    def __init__(self, config: Argus3DConfig | dict) -> None:
+        super().__init__()
+        cfg = config if isinstance(config, Argus3DConfig) else from_dict(Argus3DConfig, config)
+        self.cfg = cfg
+        self.save_hyperparameters({"config": asdict(cfg)})
+        d = cfg.d_model
+        self.n_prefix = 1 + 3 * cfg.point_base ** 2
+        self.cond_emb = nn.Embedding(len(cfg.cond_ids), d)
+        self.code_emb = nn.Embedding(cfg.codebook_size, d)
+        self.no_points = nn.Parameter(torch.randn(self.n_prefix - 1, d) * 0.02)
+        self.point_enc = PointQueryEncoder(d, cfg.n_heads, cfg.d_ff, 0, cfg.point_base, 6, cfg.point_sigma)
+        self.gpt = Transformer(TransformerConfig(d_model=d, n_layers=cfg.n_layers, n_heads=cfg.n_heads,
+                                                 d_ff=cfg.d_ff, max_len=self.n_prefix + cfg.n_codes,
+                                                 dropout=cfg.dropout))
+        self.head = nn.Linear(d, cfg.codebook_size)
+        self.apply(gpt_init)
+        lut = torch.full((cfg.vocab_size,), -1, dtype=torch.long)
+        lut[torch.tensor(cfg.cond_ids)] = torch.arange(len(cfg.cond_ids))
+        self.register_buffer("cond_lut", lut, persistent=False)
+
+    # ---- model -------------------------------------------------------------------------------------
+    def prefix(self, cond: torch.Tensor, points: torch.Tensor | None, has_points: torch.Tensor | None = None
+               ) -> torch.Tensor:
+        """cond (B,) condition index, points (B, N, 3) or None, has_points (B,) → prefix (B, 1 + P, D)."""
+        B = cond.shape[0]
+        pre = self.no_points.unsqueeze(0).expand(B, -1, -1)
+        if points is not None:
+            pts = torch.cat([points, torch.zeros_like(points)], -1)  # a partial cloud has no normals
+            enc = self.point_enc(pts)
+            keep = torch.ones(B, dtype=torch.bool, device=cond.device) if has_points is None else has_points
+            pre = torch.where(keep[:, None, None], enc, pre)
+        return torch.cat([self.cond_emb(cond)[:, None], pre], 1)
+
+    def forward(self, cond: torch.Tensor, codes: torch.Tensor, points: torch.Tensor | None = None,
+                has_points: torch.Tensor | None = None) -> torch.Tensor:
+        """cond (B,), codes (B, T) → logits (B, T, K): position t predicts code t from the prefix and codes < t."""
+        x = torch.cat([self.prefix(cond, points, has_points), self.code_emb(codes[:, :-1])], 1)
+        h = self.gpt(x)
+        return self.head(h[:, self.n_prefix - 1:])
+
+    def _split(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        cond = self.cond_lut[tokens[:, 0]]
+        if (cond < 0).any():
+            raise ValueError("Argus3D: the first token of a sequence must be a condition token")
+        return cond, tokens[:, 1:] - self.cfg.code_offset
+
+    # ---- training ----------------------------------------------------------------------------------
+    def losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        cond, codes = self._split(batch["tokens"])
+        if self.training and self.cfg.cond_drop > 0:
+            cond = cond.masked_fill(torch.rand(cond.shape, device=cond.device) < self.cfg.cond_drop, 0)
+        logits = self(cond, codes, batch.get("points"), batch.get("has_points"))
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), codes.reshape(-1))
+        return {"loss": loss, "acc": (logits.argmax(-1) == codes).float().mean()}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        out = self.losses(batch)
+        B = batch["tokens"].shape[0]
+        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=B)
+        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
+        return out["loss"]
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        out = self.losses(batch)
+        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=batch["tokens"].shape[0], sync_dist=True)
+
+    def configure_optimizers(self) -> dict:
+        return configure_adamw(self, self.cfg.optim)
+
+    # ---- sampling ----------------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample(self, n: int, condition: int | list[int] | None = None, *, points: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, temperature: float = 1.0, top_k: int = 0,
+               top_p: float = 1.0, cfg_scale: float = 1.0, **_: object) -> list[Sequence]:
+        """n Sequences [condition, T codes], drawn token by token with a KV cache.
+        ``condition``: a condition vocabulary id (or one per sample); None = unconditional.
+        ``points``: a partial cloud (N, 3) for every sample, or (n, N, 3) one each; None = none.
+        ``cfg_scale`` > 1 guides towards the category against the unconditional token (same points)."""
+        dev = self.device
+        if condition is None:
+            cond_ids = torch.full((n,), self.cfg.cond_ids[0], device=dev)
+        elif isinstance(condition, int):
+            cond_ids = torch.full((n,), condition, device=dev)
+        else:
+            cond_ids = torch.as_tensor(condition, device=dev).long()
+        cond = self.cond_lut[cond_ids]
+        if (cond < 0).any():
+            raise ValueError("Argus3D.sample: condition is not a condition token of this model")
+        pts = None
+        if points is not None:
+            pts = torch.as_tensor(points, dtype=torch.float32, device=dev)
+            pts = pts.expand(n, -1, -1) if pts.dim() == 2 else pts
+        guided = cfg_scale != 1.0 and bool((cond > 0).any())
+        c = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
+        p = pts.repeat(2, 1, 1) if (guided and pts is not None) else pts
+        cache = self.gpt.new_cache(len(c), dev)
+        h = self.gpt(self.prefix(c, p), cache)[:, -1]
+        codes = torch.zeros(n, self.cfg.n_codes, dtype=torch.long, device=dev)
+        for t in range(self.cfg.n_codes):
+            logits = self.head(h).float()
+            if guided:
+                lc, lu = logits.chunk(2)
+                logits = lu + cfg_scale * (lc - lu)
+            logits = filter_logits(logits / max(temperature, 1e-6), top_k, top_p)
+            codes[:, t] = torch.multinomial(logits.softmax(-1), 1, generator=generator)[:, 0]
+            if t + 1 < self.cfg.n_codes:
+                nxt = codes[:, t].repeat(2) if guided else codes[:, t]
+                h = self.gpt(self.code_emb(nxt)[:, None], cache)[:, -1]
+        return [Sequence(torch.cat([cond_ids[i:i + 1].cpu(), codes[i].cpu() + self.cfg.code_offset]))
+                for i in range(n)]
