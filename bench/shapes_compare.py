@@ -5,8 +5,9 @@ against its low-resolution stage alone, and Argus3D's point-cloud completion.
   sampling, marching cubes at ``--resolution``) against N held-out procedural shapes of the category
   (seed 1; the training set is seed 0): the fraction of draws that are valid watertight meshes, MMD-CD /
   COV-CD / 1-NNA-CD (PointFlow, 2,048 points), and seconds per shape (sampling + decoding, one process).
-- ``cascade``: MAR-3D's low-resolution stage decoded alone against the full cascade — 1-NNA-CD and the
-  mean F-score@0.02 of every decoded shape to its nearest reference (by Chamfer).
+- ``cascade``: MAR-3D's low-resolution stage decoded alone against the full cascade (the shapes of the
+  ``generate`` part; same seeds) — watertight, 1-NNA-CD, and the mean F-score@0.02 of every decoded shape
+  to its nearest reference (by Chamfer).
 - ``completion``: Argus3D from half of a held-out shape's surface points (cut by a random plane): the
   F-score@0.02 of the completed shape to the full shape (10,000 points a side), with and without the
   category; the partial cloud itself against the full shape is the floor any completion should beat.
@@ -39,8 +40,8 @@ CHECKPOINTS = {"g3pt": "shapes-g3pt.pt", "argus3d": "shapes-argus3d.pt", "mar3d"
 KEYS = ("watertight", "MMD-CD", "COV-CD", "1-NNA-CD", "s_per_shape")
 
 
-def references(n: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    return {c: [sample_surface(instance(c, i, seed=1), 2048, rng)[0] for i in range(n)] for c in OBJECT_CATEGORIES}
+def references(categories: list[str], n: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
+    return {c: [sample_surface(instance(c, i, seed=1), 2048, rng)[0] for i in range(n)] for c in categories}
 
 
 def draw(name: str, model, adapter, c: str, n: int, seed: int, **knobs) -> tuple[list, float]:
@@ -64,7 +65,8 @@ def mean_table(per_cat: dict) -> dict:
             any(k in v for v in per_cat.values())}
 
 
-def generate_part(a, res: dict, refs: dict) -> None:
+def generate_part(a, res: dict, refs: dict, kept: dict) -> None:
+    """Fills ``kept[name][category]`` with the valid shapes drawn (the cascade part reuses MAR-3D's)."""
     rng = np.random.default_rng(0)
     previews, labels = [], []
     out = res.setdefault("generate", {"resolution": a.resolution, "n_per_category": a.n})
@@ -72,8 +74,9 @@ def generate_part(a, res: dict, refs: dict) -> None:
         model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS[name], device="cpu")
         adapter.resolution = a.resolution
         per_cat = {}
-        for ci, c in enumerate(OBJECT_CATEGORIES):
+        for ci, c in enumerate(a.categories):
             valid, sec = draw(name, model, adapter, c, a.n, ci)
+            kept.setdefault(name, {})[c] = (valid, sec)
             per_cat[c] = score(valid, a.n, refs[c], sec, rng)
             print(name, c, {k: round(v, 4) for k, v in per_cat[c].items()}, flush=True)
             if c in ("chair", "mug", "lamp", "table"):
@@ -87,16 +90,21 @@ def generate_part(a, res: dict, refs: dict) -> None:
         ShapesAdapter().preview(previews, a.preview, labels=labels, rows=list(a.generators))
 
 
-def cascade_part(a, res: dict, refs: dict) -> None:
+def cascade_part(a, res: dict, refs: dict, kept: dict) -> None:
+    """The low stage drawn alone (same seeds) against the cascade's shapes of the generate part (or drawn
+    here when that part did not run)."""
     rng = np.random.default_rng(1)
     model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS["mar3d"], device="cpu")
     adapter.resolution = a.resolution
     out = {}
     for stage in ("low", "high"):
         per_cat = {}
-        for ci, c in enumerate(OBJECT_CATEGORIES):
-            valid, sec = draw(f"MAR-3D {stage}", model, adapter, c, a.n_cascade, ci, stage=stage)
-            m = score(valid, a.n_cascade, refs[c], sec, rng)
+        for ci, c in enumerate(a.categories):
+            if stage == "high" and c in kept.get("mar3d", {}):
+                valid, sec = kept["mar3d"][c]
+            else:
+                valid, sec = draw(f"MAR-3D {stage}", model, adapter, c, a.n, ci, stage=stage)
+            m = score(valid, a.n, refs[c], sec, rng)
             if valid:
                 gen = [sample_surface(s, 2048, rng)[0] for s in valid]
                 near = chamfer_matrix(gen, refs[c]).argmin(1)
@@ -105,7 +113,7 @@ def cascade_part(a, res: dict, refs: dict) -> None:
             print(stage, c, {k: round(v, 4) for k, v in m.items()}, flush=True)
         out[stage] = {"per_category": per_cat, "mean": mean_table(per_cat) | {
             "fscore_nearest": float(np.mean([v.get("fscore_nearest", 0.0) for v in per_cat.values()]))}}
-    res["cascade"] = {"resolution": a.resolution, "n_per_category": a.n_cascade, **out}
+    res["cascade"] = {"resolution": a.resolution, "n_per_category": a.n, **out}
     print(json.dumps({k: out[k]["mean"] for k in out}, indent=1))
 
 
@@ -114,8 +122,8 @@ def completion_part(a, res: dict) -> None:
     adapter.resolution = a.completion_resolution
     rows = []
     with Progress() as bar:
-        task = bar.add_task("Argus3D completion", total=len(OBJECT_CATEGORIES) * a.n_completion)
-        for ci, c in enumerate(OBJECT_CATEGORIES):
+        task = bar.add_task("Argus3D completion", total=len(a.categories) * a.n_completion)
+        for ci, c in enumerate(a.categories):
             for i in range(a.n_completion):
                 rng = np.random.default_rng([ci, i, 11])
                 full = instance(c, i, seed=1)
@@ -132,7 +140,7 @@ def completion_part(a, res: dict) -> None:
                 bar.advance(task)
     summary = {k: float(np.mean([r[k] for r in rows])) for k in ("partial", "points", "points+category")}
     per_cat = {c: {k: float(np.mean([r[k] for r in rows if r["key"].startswith(c + "/")]))
-                   for k in ("partial", "points", "points+category")} for c in OBJECT_CATEGORIES}
+                   for k in ("partial", "points", "points+category")} for c in a.categories}
     res["completion"] = {"resolution": a.completion_resolution, "n": len(rows), "fscore": summary,
                          "per_category": per_cat, "rows": rows}
     print(json.dumps(summary, indent=1))
@@ -142,9 +150,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--part", choices=["generate", "cascade", "completion", "all"], default="all")
     ap.add_argument("--generators", nargs="+", default=list(CHECKPOINTS), choices=list(CHECKPOINTS))
+    ap.add_argument("--categories", nargs="+", default=list(OBJECT_CATEGORIES))
     ap.add_argument("--checkpoint-dir", type=Path, default=checkpoints_dir())
     ap.add_argument("--n", type=int, default=100, help="shapes per category and generator")
-    ap.add_argument("--n-cascade", type=int, default=50, help="MAR-3D shapes per category and stage")
     ap.add_argument("--n-completion", type=int, default=10, help="held-out shapes per category to complete")
     ap.add_argument("--resolution", type=int, default=64)
     ap.add_argument("--completion-resolution", type=int, default=96)
@@ -155,11 +163,12 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {}
-    refs = references(max(a.n, a.n_cascade), np.random.default_rng(7)) if a.part != "completion" else {}
+    refs = references(a.categories, a.n, np.random.default_rng(7)) if a.part != "completion" else {}
+    kept: dict = {}
     if a.part in ("generate", "all"):
-        generate_part(a, res, {c: r[: a.n] for c, r in refs.items()})
+        generate_part(a, res, refs, kept)
     if a.part in ("cascade", "all"):
-        cascade_part(a, res, {c: r[: a.n_cascade] for c, r in refs.items()})
+        cascade_part(a, res, refs, kept)
     if a.part in ("completion", "all"):
         completion_part(a, res)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -415,7 +415,7 @@ def train_cmd(
 @_guard
 def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...),
              limit: int = typer.Option(20, "--limit", help="records to show (0 = all)"),
-             checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="shapes: a VAT checkpoint; cad: AutoBrep"),
+             checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="shapes: a VAT, TriplaneVQ or VecSetVAE checkpoint, or a generator's (its tokenizer); cad: AutoBrep"),
              json_out: bool = typer.Option(False, "--json", help="shapes, cad: print JSON"),
              reconstruction: Optional[Path] = typer.Option(None, "--reconstruction", help="shapes, cad: write it here"),
              device: str = typer.Option("auto", "--device")) -> None:

@@ -99,6 +99,11 @@ class VecSetVAE(OccupancySteps, pl.LightningModule):
     def latent_dim(self) -> int:
         return self.cfg.latent_dim
 
+    @property
+    def bytes_per_shape(self) -> int:
+        """The high-resolution latents stored as float16."""
+        return self.n_tokens * self.cfg.latent_dim * 2
+
     def level_of(self, n: int) -> str:
         for lv in LEVELS:
             if n == self.n_tokens_at(lv):

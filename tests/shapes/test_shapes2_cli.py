@@ -115,3 +115,13 @@ def test_continuous_round_trip_and_code_round_trip(models):
             adapter.decode(seq)
         except Exception as e:  # a 30-step model may decode to nothing, but only as a DecodeError
             assert type(e).__name__ == "DecodeError", e
+
+
+@pytest.mark.parametrize("name, tokens", [("vq", 48), ("argus3d", 48), ("vae", 48), ("mar3d", 48)])
+def test_tokenize_with_each_tokenizer_or_its_generator(models, run_scigen, tmp_path, name, tokens):
+    import json
+    trimesh.creation.box([1.0, 0.7, 0.8]).export(tmp_path / "box.stl")
+    r = run_scigen("tokenize", "shapes", str(tmp_path / "box.stl"), "--checkpoint", str(models[name]), "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["tokens"] == tokens and rep["bytes"] == (48 if name in ("vq", "argus3d") else 48 * 4 * 2)
