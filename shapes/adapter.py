@@ -76,7 +76,7 @@ class ShapesAdapter(Adapter):
         from sciGen.registry import generator_class
         tok = extras.get("tokenizer")
         if tok is None:
-            if type(model).__name__ in ("VAT", "TriplaneVQ", "VecSetVAE"):
+            if any(isinstance(model, generator_class(k)) for k in TOKENIZERS):
                 self.tokenizer = model
             return
         net = generator_class(tok.get("generator", "vat"))(tok["config"])
@@ -166,7 +166,8 @@ class ShapesAdapter(Adapter):
                             "--condition-points)")
         knobs = dict(knobs)
         if condition_points is not None:
-            if type(model).__name__ != "Argus3D":
+            from sciGen.generators.argus3d import Argus3D
+            if not isinstance(model, Argus3D):
                 raise ReadError(f"--condition-points needs the argus3d generator (this is {type(model).__name__})")
             from sciGen.shapes.dataset import resample
             from sciGen.shapes.formats import read_points
@@ -272,8 +273,10 @@ class ShapesAdapter(Adapter):
     # ---- training -----------------------------------------------------------------------------------
     def training_datasets(self, data: Any, vocab: Vocab, model_cfg: dict, seed: int, generator: str = "",
                           console: Any = None) -> dict[str, Any]:
-        """VAT: occupancy samples of the shapes.  G3PT: the shapes tokenized by the VAT named in
-        ``data.options.tokenizer`` (a checkpoint path, or ``default`` for the shipped one)."""
+        """The tokenizers (VAT, TriplaneVQ, VecSetVAE): occupancy samples of the shapes.  The generators: the
+        shapes tokenized by the tokenizer checkpoint named in ``data.options.tokenizer`` — G3PT by a VAT
+        (``default``: the shipped one), Argus3D by a TriplaneVQ (codes, plus partial clouds cut on the fly),
+        MAR-3D by a VecSetVAE (latents at both levels); the tokenizer is embedded in the checkpoint."""
         from sciGen.config import from_dict
         from sciGen.data import holdout_mask
         from sciGen.shapes.dataset import OccupancyDataset, ShapeDataConfig, build_cache, collate_dicts
