@@ -165,7 +165,7 @@ def preview_folders(path: str | Path, folders: Sequence[str | Path], labels: Seq
     for f in folders:
         files = mesh_files(f)
         meshes.append(next(iter(read(files[0])), None) if files else None)
-    return render_grid(meshes, path, labels=list(labels) if labels else [Path(f).name for f in folders])
+    return render_grid(meshes, path, labels=list(labels) if labels else [Path(f).name for f in folders], cols=len(meshes))
 
 
 if __name__ == "__main__":  # python -m sciGen.shapes.preview OUT.png FOLDER[=LABEL]... (used by `make demo`)
