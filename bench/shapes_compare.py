@@ -165,14 +165,12 @@ def main() -> None:
     res = json.loads(out.read_text()) if out.is_file() else {}
     refs = references(a.categories, a.n, np.random.default_rng(7)) if a.part != "completion" else {}
     kept: dict = {}
-    if a.part in ("generate", "all"):
-        generate_part(a, res, refs, kept)
-    if a.part in ("cascade", "all"):
-        cascade_part(a, res, refs, kept)
-    if a.part in ("completion", "all"):
-        completion_part(a, res)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(res, indent=2) + "\n")
+    for part, run in (("generate", lambda: generate_part(a, res, refs, kept)),
+                      ("cascade", lambda: cascade_part(a, res, refs, kept)), ("completion", lambda: completion_part(a, res))):
+        if a.part in (part, "all"):
+            run()
+            atomic_write_text(out, json.dumps(res, indent=2) + "\n")  # after each part: a long run keeps what it has
 
 
 if __name__ == "__main__":
