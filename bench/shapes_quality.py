@@ -7,7 +7,10 @@ held-out procedural shapes (seed 1 — the training set is seed 0) and of the wa
 (PointFlow, 2048 points) against N held-out procedural shapes (seed 1) of the same category; a preview
 PNG with one row per category.
 
-    python bench/shapes_quality.py [--part vat|g3pt|all] [--n 100] [--recon 10] [--resolution 128]
+    python bench/shapes_quality.py [--part vat|g3pt|all] [--n 100] [--recon 10] [--resolution 128] [--no-real]
+
+``--vat`` takes any shape tokenizer (VAT, TriplaneVQ, VecSetVAE — its high-resolution latents) or a generator
+checkpoint with one embedded.
 
 Writes bench/results/shapes_quality.json (and docs/shapes-g3pt.png).
 """
@@ -50,7 +53,7 @@ def vat_part(a, res: dict) -> None:
     _, adapter = load_model(a.vat, "shapes", device="cpu")
     adapter.resolution = a.resolution
     jobs = [(f"{c}/{i}", lambda c=c, i=i: instance(c, i, seed=1)) for c in CATEGORIES for i in range(a.recon)]
-    real = real_watertight()
+    real = [] if a.no_real else real_watertight()
     jobs += [(str(p.relative_to(SHARED)), lambda p=p: next(iter(adapter.read(p)))) for p in real]
     rows = []
     with Progress() as bar:
@@ -115,6 +118,7 @@ def main() -> None:
     ap.add_argument("--g3pt", default=None, help="default: the shipped shapes generator")
     ap.add_argument("--n", type=int, default=100, help="G3PT shapes per category")
     ap.add_argument("--recon", type=int, default=10, help="held-out procedural shapes per category for VAT")
+    ap.add_argument("--no-real", action="store_true", help="VAT part: held-out procedural shapes only")
     ap.add_argument("--resolution", type=int, default=128)
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--preview", default=str(ROOT / "docs" / "shapes-g3pt.png"))

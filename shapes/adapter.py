@@ -36,6 +36,13 @@ def latent_vocab(categories: list[str], latent_dim: int) -> Vocab:
     return Vocab(list(SPECIALS) + [UNCOND] + [f"<{c}>" for c in categories] + [LATENT], [LATENT], latent_dim)
 
 
+def condition_tokens(vocab: Vocab, categories: list[str], shape_categories: Any) -> tuple[np.ndarray, list[int]]:
+    """(each shape's condition id (S,) — its category token, or the unconditional one —, the generator's
+    ``cond_ids``: the unconditional id, then one per category)."""
+    cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in shape_categories])
+    return cond, [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in categories]
+
+
 class ShapesAdapter(Adapter):
     domain = "shapes"
     formats = FORMATS
@@ -322,9 +329,9 @@ class ShapesAdapter(Adapter):
         vocab = code_vocab(cats, vat.codebook_size)
         self.vocab = vocab
         codes = tokenize_cache(vat, cache, views, console, n_points=dcfg.sample_points)  # (views, S, T)
-        cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
+        cond, cond_ids = condition_tokens(vocab, cats, cache["categories"])
         fields = {"vocab_size": len(vocab), "code_offset": vocab.index["c0"], "codebook_size": vat.codebook_size,
-                  "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
+                  "cond_ids": cond_ids,
                   "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
         if generator == "argus3d":
             from sciGen.shapes.dataset import PartialCodesDataset
@@ -357,9 +364,9 @@ class ShapesAdapter(Adapter):
         self.vocab = vocab
         low = tokenize_cache(vae, cache, views, console, n_points=n_points, level="low")
         high = tokenize_cache(vae, cache, views, console, n_points=n_points, level="high")
-        cond = np.array([vocab.index[f"<{c}>"] if str(c) else vocab.index[UNCOND] for c in cache["categories"]])
+        cond, cond_ids = condition_tokens(vocab, cats, cache["categories"])
         fields = {"vocab_size": len(vocab), "latent_id": vocab.index[LATENT], "latent_dim": vae.latent_dim,
-                  "cond_ids": [vocab.index[UNCOND]] + [vocab.index[f"<{c}>"] for c in cats],
+                  "cond_ids": cond_ids,
                   "n_low": low.shape[2], "n_high": high.shape[2],
                   "scale_low": float(low[:, tr].std()), "scale_high": float(high[:, tr].std()),
                   "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}

@@ -25,7 +25,9 @@ import torch.nn.functional as F
 
 from sciGen.config import from_dict
 from sciGen.data import Sequence
-from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.conditions import condition_ids, condition_lut, guided
+from sciGen.generators.loss_steps import LossSteps
+from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
 from sciGen.nn.point_encoder import PointQueryEncoder
 from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
@@ -54,7 +56,7 @@ class Argus3DConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-class Argus3D(pl.LightningModule):
+class Argus3D(LossSteps, pl.LightningModule):
     """GPT over codes with a [category, partial-cloud] prefix; samples Sequences [condition, codes]."""
 
     def __init__(self, config: Argus3DConfig | dict) -> None:
@@ -73,9 +75,7 @@ class Argus3D(pl.LightningModule):
                                                  dropout=cfg.dropout))
         self.head = nn.Linear(d, cfg.codebook_size)
         self.apply(gpt_init)
-        lut = torch.full((cfg.vocab_size,), -1, dtype=torch.long)
-        lut[torch.tensor(cfg.cond_ids)] = torch.arange(len(cfg.cond_ids))
-        self.register_buffer("cond_lut", lut, persistent=False)
+        self.register_buffer("cond_lut", condition_lut(cfg.vocab_size, cfg.cond_ids), persistent=False)
 
     # ---- model -------------------------------------------------------------------------------------
     def prefix(self, cond: torch.Tensor, points: torch.Tensor | None, has_points: torch.Tensor | None = None
@@ -112,20 +112,6 @@ class Argus3D(pl.LightningModule):
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), codes.reshape(-1))
         return {"loss": loss, "acc": (logits.argmax(-1) == codes).float().mean()}
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        B = batch["tokens"].shape[0]
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=B)
-        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=batch["tokens"].shape[0], sync_dist=True)
-
-    def configure_optimizers(self) -> dict:
-        return configure_adamw(self, self.cfg.optim)
-
     # ---- sampling ----------------------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, n: int, condition: int | list[int] | None = None, *, points: torch.Tensor | None = None,
@@ -136,12 +122,7 @@ class Argus3D(pl.LightningModule):
         ``points``: a partial cloud (N, 3) for every sample, or (n, N, 3) one each; None = none.
         ``cfg_scale`` > 1 guides towards the category against the unconditional token (same points)."""
         dev = self.device
-        if condition is None:
-            cond_ids = torch.full((n,), self.cfg.cond_ids[0], device=dev)
-        elif isinstance(condition, int):
-            cond_ids = torch.full((n,), condition, device=dev)
-        else:
-            cond_ids = torch.as_tensor(condition, device=dev).long()
+        cond_ids = condition_ids(n, condition, self.cfg.cond_ids[0], dev)
         cond = self.cond_lut[cond_ids]
         if (cond < 0).any():
             raise ValueError("Argus3D.sample: condition is not a condition token of this model")
@@ -149,21 +130,20 @@ class Argus3D(pl.LightningModule):
         if points is not None:
             pts = torch.as_tensor(points, dtype=torch.float32, device=dev)
             pts = pts.expand(n, -1, -1) if pts.dim() == 2 else pts
-        guided = cfg_scale != 1.0 and bool((cond > 0).any())
-        c = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
-        p = pts.repeat(2, 1, 1) if (guided and pts is not None) else pts
+        guide = cfg_scale != 1.0 and bool((cond > 0).any())
+        c = torch.cat([cond, torch.zeros_like(cond)]) if guide else cond
+        p = pts.repeat(2, 1, 1) if (guide and pts is not None) else pts
         cache = self.gpt.new_cache(len(c), dev)
         h = self.gpt(self.prefix(c, p), cache)[:, -1]
         codes = torch.zeros(n, self.cfg.n_codes, dtype=torch.long, device=dev)
         for t in range(self.cfg.n_codes):
             logits = self.head(h).float()
-            if guided:
-                lc, lu = logits.chunk(2)
-                logits = lu + cfg_scale * (lc - lu)
+            if guide:
+                logits = guided(logits, cfg_scale)
             logits = filter_logits(logits / max(temperature, 1e-6), top_k, top_p)
             codes[:, t] = torch.multinomial(logits.softmax(-1), 1, generator=generator)[:, 0]
             if t + 1 < self.cfg.n_codes:
-                nxt = codes[:, t].repeat(2) if guided else codes[:, t]
+                nxt = codes[:, t].repeat(2) if guide else codes[:, t]
                 h = self.gpt(self.code_emb(nxt)[:, None], cache)[:, -1]
         return [Sequence(torch.cat([cond_ids[i:i + 1].cpu(), codes[i].cpu() + self.cfg.code_offset]))
                 for i in range(n)]

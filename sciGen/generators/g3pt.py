@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
+from sciGen.generators.conditions import condition_ids, condition_lut, guided
 from sciGen.generators.loss_steps import LossSteps
 from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
@@ -89,9 +90,7 @@ class G3PT(LossSteps, pl.LightningModule):
         self.register_buffer("mask", mask, persistent=False)
         self.register_buffer("levels", torch.cat([torch.full((n,), s) for s, n in enumerate(cfg.scales)]),
                              persistent=False)
-        lut = torch.full((cfg.vocab_size,), -1, dtype=torch.long)
-        lut[torch.tensor(cfg.cond_ids)] = torch.arange(len(cfg.cond_ids))
-        self.register_buffer("cond_lut", lut, persistent=False)
+        self.register_buffer("cond_lut", condition_lut(cfg.vocab_size, cfg.cond_ids), persistent=False)
         self.starts = [sum(cfg.scales[:s]) for s in range(S + 1)]
 
     # ---- data --------------------------------------------------------------------------------------
@@ -149,27 +148,22 @@ class G3PT(LossSteps, pl.LightningModule):
         ``condition``: a condition vocabulary id (or one per sample); None = unconditional.
         ``cfg_scale`` > 1 applies classifier-free guidance against the unconditional token."""
         dev, S = self.device, len(self.cfg.scales)
-        if condition is None:
-            cond_ids = torch.full((n,), self.cfg.cond_ids[0], device=dev)
-        else:
-            cond_ids = torch.as_tensor(condition, device=dev).long().expand(n) if isinstance(condition, int) \
-                else torch.as_tensor(condition, device=dev).long()
+        cond_ids = condition_ids(n, condition, self.cfg.cond_ids[0], dev)
         cond = self.cond_lut[cond_ids]
         if (cond < 0).any():
             raise ValueError("G3PT.sample: condition is not a condition token of this model")
-        guided = cfg_scale != 1.0 and bool((cond > 0).any())
+        guide = cfg_scale != 1.0 and bool((cond > 0).any())
         codes = torch.zeros(n, sum(self.cfg.scales), dtype=torch.long, device=dev)
         n_ctx = sum(self.cfg.scales[:-1])
         for s in range(S):
             a, b = self.starts[s], self.starts[s + 1]
             idx = torch.cat([torch.arange(1 + a, device=dev), 1 + n_ctx + torch.arange(a, b, device=dev)])
-            c = torch.cat([cond, torch.zeros_like(cond)]) if guided else cond
-            cc = codes.repeat(2, 1) if guided else codes
+            c = torch.cat([cond, torch.zeros_like(cond)]) if guide else cond
+            cc = codes.repeat(2, 1) if guide else codes
             x = torch.cat([self.cond_emb(c)[:, None], self._context(cc, s), self._queries(len(c), s)], 1)
             logits = self.head(self._run(x, idx)[:, -(b - a):]).float()
-            if guided:
-                lc, lu = logits.chunk(2)
-                logits = lu + cfg_scale * (lc - lu)
+            if guide:
+                logits = guided(logits, cfg_scale)
             logits = filter_logits((logits / max(temperature, 1e-6)).reshape(-1, logits.shape[-1]), top_k, top_p)
             draw = torch.multinomial(logits.softmax(-1), 1, generator=generator).view(n, b - a)
             codes[:, a:b] = draw

@@ -2,24 +2,37 @@
 logging of every entry and AdamW with the warm-up/cosine schedule of ``cfg.optim``."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
-from sciGen.data import Batch
 from sciGen.generators.optim import configure_adamw
 
 
-class LossSteps:
-    """Mixin for a ``LightningModule`` with ``losses`` and ``cfg.optim`` (G3PT, AutoBrep)."""
+def batch_size_of(batch: Any) -> int:
+    """Rows in a :class:`~sciGen.data.Batch` or in a dict batch of tensors (the first tensor's leading dim)."""
+    if isinstance(batch, dict):
+        return int(next(iter(batch.values())).shape[0])
+    return len(batch)
 
-    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+
+class LossSteps:
+    """Mixin for a ``LightningModule`` with ``losses`` and ``cfg.optim`` (G3PT, AutoBrep, Argus3D, MAR-3D and
+    the shape tokenizers).  ``prog_bar`` names the entries shown on the progress bar."""
+
+    prog_bar: tuple[str, ...] = ("loss",)
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         out = self.losses(batch)
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=len(batch))
-        self.log("loss", out["loss"], prog_bar=True, batch_size=len(batch), logger=False)
+        B = batch_size_of(batch)
+        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=B)
+        for k in self.prog_bar:
+            self.log(k, out[k], prog_bar=True, batch_size=B, logger=False)
         return out["loss"]
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
         out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=len(batch), sync_dist=True)
+        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=batch_size_of(batch), sync_dist=True)
 
     def configure_optimizers(self) -> dict:
         return configure_adamw(self, self.cfg.optim)

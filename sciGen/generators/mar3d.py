@@ -34,7 +34,9 @@ import torch.nn as nn
 
 from sciGen.config import from_dict
 from sciGen.data import Sequence
-from sciGen.generators.optim import OptimConfig, configure_adamw
+from sciGen.generators.conditions import condition_ids, condition_lut
+from sciGen.generators.loss_steps import LossSteps
+from sciGen.generators.optim import OptimConfig
 from sciGen.nn.diffusion_head import DiffusionHead, DiffusionHeadConfig, timestep_embedding
 from sciGen.nn.point_encoder import SetTransformer
 
@@ -80,7 +82,7 @@ class MaskedStage(nn.Module):
         return self.body(torch.cat([context, tok], 1))[:, context.shape[1]:]
 
 
-class MAR3D(pl.LightningModule):
+class MAR3D(LossSteps, pl.LightningModule):
     """Two MaskedStages (low, high) sharing one DiffusionHead; samples Sequences of latent tokens."""
 
     def __init__(self, config: MAR3DConfig | dict) -> None:
@@ -96,9 +98,7 @@ class MAR3D(pl.LightningModule):
         self.low_ctx_pos = nn.Parameter(torch.randn(cfg.n_low, d) * 0.02)
         self.aug_emb = nn.Linear(d, d)
         self.diffusion = DiffusionHead(V, d, cfg.head)
-        lut = torch.full((cfg.vocab_size,), -1, dtype=torch.long)
-        lut[torch.tensor(cfg.cond_ids)] = torch.arange(len(cfg.cond_ids))
-        self.register_buffer("cond_lut", lut, persistent=False)
+        self.register_buffer("cond_lut", condition_lut(cfg.vocab_size, cfg.cond_ids), persistent=False)
 
     # ---- contexts ----------------------------------------------------------------------------------
     def _cond(self, cond_ids: torch.Tensor) -> torch.Tensor:
@@ -147,20 +147,6 @@ class MAR3D(pl.LightningModule):
         loss_high = self._stage_loss(self.high, self.high_context(cond, self.augment(low, sigma), sigma), high)
         return {"loss": loss_low + loss_high, "loss_low": loss_low, "loss_high": loss_high}
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        B = batch["cond"].shape[0]
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, batch_size=B)
-        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, batch_size=batch["cond"].shape[0], sync_dist=True)
-
-    def configure_optimizers(self) -> dict:
-        return configure_adamw(self, self.cfg.optim)
-
     # ---- sampling ----------------------------------------------------------------------------------
     def _iterate(self, stage: MaskedStage, ctx: torch.Tensor, ctx_u: torch.Tensor | None, L: int, steps: int,
                  cfg_scale: float, temperature: float, diffusion_steps: int | None,
@@ -171,9 +157,9 @@ class MAR3D(pl.LightningModule):
         known = torch.zeros(B, L, dtype=torch.bool, device=dev)
         rank = torch.rand(B, L, device=dev, generator=generator).argsort(1).argsort(1)  # order position of a token
         steps = max(1, min(steps, L))
-        for k in range(steps):
-            n_masked_after = 0 if k == steps - 1 else max(1, int(math.floor(L * math.cos(math.pi / 2 * (k + 1) / steps))))
-            n_masked_after = min(n_masked_after, int((~known[0]).sum()) - 1) if k < steps - 1 else 0
+        for k in range(steps):  # after step k the first ⌊L·cos(π/2·(k+1)/K)⌋ tokens of the order stay masked
+            n_masked_after = 0 if k == steps - 1 else \
+                min(max(1, math.floor(L * math.cos(math.pi / 2 * (k + 1) / steps))), int((~known[0]).sum()) - 1)
             todo = ~known & (rank >= n_masked_after)
             if not todo.any():
                 continue
@@ -194,12 +180,7 @@ class MAR3D(pl.LightningModule):
         if stage not in ("low", "high"):
             raise ValueError(f"MAR3D.sample: stage must be 'low' or 'high', not {stage!r}")
         dev = self.device
-        if condition is None:
-            cond_ids = torch.full((n,), self.cfg.cond_ids[0], device=dev)
-        elif isinstance(condition, int):
-            cond_ids = torch.full((n,), condition, device=dev)
-        else:
-            cond_ids = torch.as_tensor(condition, device=dev).long()
+        cond_ids = condition_ids(n, condition, self.cfg.cond_ids[0], dev)
         cond = self._cond(cond_ids)
         guided = cfg_scale != 1.0 and bool((cond > 0).any())
         unc = torch.zeros_like(cond)

@@ -1,31 +1,17 @@
-"""Lightning steps shared by the shape tokenizers (VAT, TriplaneVQ, VecSetVAE): each has
-``losses(batch) -> {"loss", "iou", …}`` on dict batches (``surface`` (B, N, 6), ``queries`` (B, M, 3),
-``occ`` (B, M)) and ``cfg.optim``."""
+"""Training pieces shared by the shape tokenizers (VAT, TriplaneVQ, VecSetVAE): their Lightning steps (each
+has ``losses(batch) -> {"loss", "iou", …}`` on dict batches ``surface`` (B, N, 6), ``queries`` (B, M, 3),
+``occ`` (B, M)) and the IoU and codebook-perplexity metrics."""
 from __future__ import annotations
 
 import torch
 
-from sciGen.generators.optim import configure_adamw
+from sciGen.generators.loss_steps import LossSteps
 
 
-class OccupancySteps:
-    """Mixin for a ``LightningModule`` tokenizer trained on occupancy samples of shapes."""
+class OccupancySteps(LossSteps):
+    """:class:`LossSteps` showing the occupancy IoU beside the loss."""
 
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        out = self.losses(batch)
-        B = batch["surface"].shape[0]
-        self.log_dict({f"train/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=B)
-        self.log("loss", out["loss"], prog_bar=True, batch_size=B, logger=False)
-        self.log("iou", out["iou"], prog_bar=True, batch_size=B, logger=False)
-        return out["loss"]
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        out = self.losses(batch)
-        self.log_dict({f"val/{k}": v for k, v in out.items()}, prog_bar=False, batch_size=batch["surface"].shape[0],
-                      sync_dist=True)
-
-    def configure_optimizers(self):
-        return configure_adamw(self, self.cfg.optim)
+    prog_bar = ("loss", "iou")
 
 
 def occupancy_iou(logits: torch.Tensor, occ: torch.Tensor) -> torch.Tensor:

@@ -34,26 +34,36 @@ trainer: {{batch_size: 4, max_steps: 10, val_every: 5, val_batches: 1, log_every
 """
 
 
-@pytest.fixture(scope="module")
-def models(tmp_path_factory, request) -> dict[str, Path]:
-    import subprocess
-    import sys
-
-    root = tmp_path_factory.mktemp("shapes")
+def box_ball_folder(root: Path) -> Path:
+    """A folder of 6 boxes and 6 balls (one sub-folder per category) under ``root``."""
     data = root / "meshes"
     for i in range(6):
         (data / "box").mkdir(parents=True, exist_ok=True)
         (data / "ball").mkdir(parents=True, exist_ok=True)
         trimesh.creation.box([1.0, 0.6 + 0.1 * i, 0.8]).export(data / "box" / f"{i}.stl")
         trimesh.creation.icosphere(2, radius=0.5 + 0.05 * i).export(data / "ball" / f"{i}.obj")
+    return data
+
+
+def scigen_train(cfg: Path, output: Path) -> Path:
+    """``scigen train cfg --output output`` in a subprocess; the trained checkpoint's path."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-m", "sciGen.cli", "train", str(cfg), "--output", str(output)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return output / "model.pt"
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory, request) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("shapes")
+    data = box_ball_folder(root)
     out = {"data": data, "root": root}
     for name, text in (("vat", VAT_CFG), ("g3pt", G3PT_CFG)):
         cfg = root / f"{name}.yaml"
         cfg.write_text(text.format(data=data, cache=root / "cache", vat=out.get("vat")))
-        r = subprocess.run([sys.executable, "-m", "sciGen.cli", "train", str(cfg), "--output", str(root / name)],
-                           capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stderr[-2000:]
-        out[name] = root / name / "model.pt"
+        out[name] = scigen_train(cfg, root / name)
     return out
 
 

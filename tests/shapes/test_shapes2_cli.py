@@ -10,6 +10,7 @@ import pytest
 import trimesh
 
 from sciGen.shapes.formats import read_folder
+from tests.shapes.test_cli import box_ball_folder, scigen_train
 
 DATA = "train: {data}\n  holdout_fraction: 0.25\n  options: {{n_surface: 1024, n_queries: 1536, cache_dir: {cache}, workers: 1"
 TRAINER = "trainer: {{batch_size: 4, max_steps: {steps}, val_every: 10, val_batches: 1, log_every: 5, accelerator: cpu}}\n"
@@ -31,24 +32,13 @@ CFGS = {
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory) -> dict[str, Path]:
-    import subprocess
-    import sys
-
     root = tmp_path_factory.mktemp("shapes2")
-    data = root / "meshes"
-    for i in range(6):
-        (data / "box").mkdir(parents=True, exist_ok=True)
-        (data / "ball").mkdir(parents=True, exist_ok=True)
-        trimesh.creation.box([1.0, 0.6 + 0.1 * i, 0.8]).export(data / "box" / f"{i}.stl")
-        trimesh.creation.icosphere(2, radius=0.5 + 0.05 * i).export(data / "ball" / f"{i}.obj")
+    data = box_ball_folder(root)
     out: dict[str, Path] = {"data": data, "root": root}
     for name, (text, steps) in CFGS.items():
         cfg = root / f"{name}.yaml"
         cfg.write_text(text.format(data=data, cache=root / "cache", steps=steps, vq=out.get("vq"), vae=out.get("vae")))
-        r = subprocess.run([sys.executable, "-m", "sciGen.cli", "train", str(cfg), "--output", str(root / name)],
-                           capture_output=True, text=True, timeout=600)
-        assert r.returncode == 0, r.stderr[-3000:]
-        out[name] = root / name / "model.pt"
+        out[name] = scigen_train(cfg, root / name)
     return out
 
 
