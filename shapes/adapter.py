@@ -167,7 +167,8 @@ class ShapesAdapter(Adapter):
     def sampling_knobs(self, model: Any, knobs: dict[str, Any], complete: Any = None,
                        condition_points: str | Path | np.ndarray | None = None) -> dict[str, Any]:
         """CLI / API knobs → ``sample`` arguments: a partial point cloud (a file or an (N, 3) array, in the
-        model's frame) becomes Argus3D's ``points`` prefix; only Argus3D reads one."""
+        model's frame) becomes Argus3D's ``points`` prefix (and, for a ``partial_codes`` model, its code
+        vector under the embedded TriplaneVQ: ``partial``); only Argus3D reads one."""
         if complete is not None:
             raise ReadError("--complete is not available for shapes (Argus3D completes a point cloud: "
                             "--condition-points)")
@@ -182,8 +183,11 @@ class ShapesAdapter(Adapter):
             if np.abs(pts).max() > 1.05:
                 raise ReadError(f"{condition_points if not isinstance(condition_points, np.ndarray) else 'points'}: "
                                 "coordinates reach beyond [-1, 1]³ (give the partial cloud in the model's frame)")
-            pts = resample(np.asarray(pts, np.float32), model.cfg.n_points, np.random.default_rng(0))
+            pts = resample(np.asarray(pts, np.float32)[:, :3], model.cfg.n_points, np.random.default_rng(0))
             knobs["points"] = torch.from_numpy(pts)
+            if model.cfg.partial_codes:
+                from sciGen.shapes.tokens import partial_codes
+                knobs["partial"] = partial_codes(self._tok(), knobs["points"][None])[0]
         return knobs
 
     def decode_text(self, seq: Sequence) -> str:
@@ -337,9 +341,11 @@ class ShapesAdapter(Adapter):
             from sciGen.shapes.dataset import PartialCodesDataset
             kw = {"code_offset": vocab.index["c0"], "n_points": int(model_cfg.get("n_points", 1024)),
                   "points_prob": float(model_cfg.get("points_prob", 0.5))}
+            from sciGen.shapes.tokens import PartialCodesCollate
             return {"train": PartialCodesDataset(codes, cond, cache["surface"], tr, views, **kw),
                     "val": PartialCodesDataset(codes, cond, cache["surface"], va, 1, fixed=True, **kw),
-                    "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab,
+                    "collate": PartialCodesCollate(vat) if model_cfg.get("partial_codes") else collate_dicts,
+                    "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab,
                     "fields": fields | {"n_codes": vat.n_tokens}, "extras": extras}
         level = torch.cat([torch.zeros(1, dtype=torch.long), vat.levels() + 1])
         fields["scales"] = list(vat.cfg.scales)

@@ -31,3 +31,27 @@ def tokenize_cache(vat: Any, cache: dict[str, Any], views: int = 1, console: Any
                 out[v, a:a + batch_size] = idx
                 bar.advance(task, len(pts))
     return out
+
+
+@torch.no_grad()
+def partial_codes(tok: Any, points: torch.Tensor) -> torch.Tensor:
+    """A TriplaneVQ's code vector of partial clouds: points (B, N, 3) (normals zeroed, as a user's partial
+    cloud may have none) → codes (B, T), Argus3D's aligned completion condition."""
+    pts = points.to(tok.device, torch.float32)
+    return tok.encode(torch.cat([pts, torch.zeros_like(pts)], -1))[0]
+
+
+class PartialCodesCollate:
+    """Collate Argus3D items (:class:`~sciGen.shapes.dataset.PartialCodesDataset`) and add ``partial``
+    (B, T): the tokenizer's codes of each item's partial cloud, or K (none) where ``has_points`` is false."""
+
+    def __init__(self, tok: Any) -> None:
+        self.tok = tok
+
+    def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        from sciGen.shapes.dataset import collate_dicts
+        batch = collate_dicts(items)
+        codes = partial_codes(self.tok, batch["points"]).cpu()
+        none = torch.full_like(codes, self.tok.codebook_size)
+        batch["partial"] = torch.where(batch["has_points"][:, None], codes, none)
+        return batch

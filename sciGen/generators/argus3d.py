@@ -10,9 +10,16 @@ locality prior, :class:`~sciGen.nn.point_encoder.PointQueryEncoder`).  Without a
 slots hold learned "no points" embeddings; in training a fraction ``points_prob`` of the shapes get a
 partial cloud cut from their own surface by a random plane.
 
+With ``partial_codes`` the partial cloud also enters *aligned* with the sequence: the tokenizer's own
+code vector of the partial cloud (TriplaneVQ.encode of the cut points, normals zeroed; computed by the
+shapes adapter) is embedded and added to the input that predicts each code, so position t sees what
+the given half says about patch t (a learned "none" entry, index K, where no cloud is given).  The
+12-token summary alone conditions weakly; the aligned codes let the GPT copy the observed patches and
+generate only the missing ones.
+
 Layout: [category, points_1 … points_P, code_1 … code_T]; the hidden state before code t predicts it.
 Batches (dicts from the shapes adapter): ``tokens`` (B, 1 + T) = [condition id, code ids], ``points``
-(B, N, 3), ``has_points`` (B,) bool.
+(B, N, 3), ``has_points`` (B,) bool, and with ``partial_codes`` ``partial`` (B, T) in [0, K] (K = none).
 """
 from __future__ import annotations
 
@@ -53,6 +60,7 @@ class Argus3DConfig:
     point_sigma: float = 0.5  # locality prior of the point prefix queries
     n_points: int = 1024  # points of the partial cloud the prefix reads
     points_prob: float = 0.5  # training shapes whose prefix carries a partial cloud
+    partial_codes: bool = False  # also add the partial cloud's own code vector, aligned, to the inputs
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
@@ -74,6 +82,7 @@ class Argus3D(LossSteps, pl.LightningModule):
                                                  d_ff=cfg.d_ff, max_len=self.n_prefix + cfg.n_codes,
                                                  dropout=cfg.dropout))
         self.head = nn.Linear(d, cfg.codebook_size)
+        self.partial_emb = nn.Embedding(cfg.codebook_size + 1, d) if cfg.partial_codes else None
         self.apply(gpt_init)
         self.register_buffer("cond_lut", condition_lut(cfg.vocab_size, cfg.cond_ids), persistent=False)
 
@@ -90,10 +99,24 @@ class Argus3D(LossSteps, pl.LightningModule):
             pre = torch.where(keep[:, None, None], enc, pre)
         return torch.cat([self.cond_emb(cond)[:, None], pre], 1)
 
+    def aligned(self, partial: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
+        """partial (B, T) or (T,) codes of the partial cloud (K = none) or None → embeddings (n, T, D), or
+        None without ``partial_codes``."""
+        if self.partial_emb is None:
+            return None
+        if partial is None:
+            partial = torch.full((self.cfg.n_codes,), self.cfg.codebook_size, dtype=torch.long)
+        partial = torch.as_tensor(partial, dtype=torch.long, device=device)
+        return self.partial_emb(partial.expand(n, -1) if partial.dim() == 1 else partial)
+
     def forward(self, cond: torch.Tensor, codes: torch.Tensor, points: torch.Tensor | None = None,
-                has_points: torch.Tensor | None = None) -> torch.Tensor:
-        """cond (B,), codes (B, T) → logits (B, T, K): position t predicts code t from the prefix and codes < t."""
+                has_points: torch.Tensor | None = None, partial: torch.Tensor | None = None) -> torch.Tensor:
+        """cond (B,), codes (B, T) → logits (B, T, K): position t predicts code t from the prefix and codes < t
+        (and, with ``partial_codes``, from the partial cloud's code t, added to that position's input)."""
         x = torch.cat([self.prefix(cond, points, has_points), self.code_emb(codes[:, :-1])], 1)
+        side = self.aligned(partial, len(codes), codes.device)
+        if side is not None:
+            x = torch.cat([x[:, :self.n_prefix - 1], x[:, self.n_prefix - 1:] + side], 1)
         h = self.gpt(x)
         return self.head(h[:, self.n_prefix - 1:])
 
@@ -108,7 +131,7 @@ class Argus3D(LossSteps, pl.LightningModule):
         cond, codes = self._split(batch["tokens"])
         if self.training and self.cfg.cond_drop > 0:
             cond = cond.masked_fill(torch.rand(cond.shape, device=cond.device) < self.cfg.cond_drop, 0)
-        logits = self(cond, codes, batch.get("points"), batch.get("has_points"))
+        logits = self(cond, codes, batch.get("points"), batch.get("has_points"), batch.get("partial"))
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), codes.reshape(-1))
         return {"loss": loss, "acc": (logits.argmax(-1) == codes).float().mean()}
 
@@ -116,11 +139,14 @@ class Argus3D(LossSteps, pl.LightningModule):
     @torch.no_grad()
     def sample(self, n: int, condition: int | list[int] | None = None, *, points: torch.Tensor | None = None,
                generator: torch.Generator | None = None, temperature: float = 1.0, top_k: int = 0,
-               top_p: float = 1.0, cfg_scale: float = 1.0, **_: object) -> list[Sequence]:
+               top_p: float = 1.0, cfg_scale: float = 1.0, partial: torch.Tensor | None = None,
+               **_: object) -> list[Sequence]:
         """n Sequences [condition, T codes], drawn token by token with a KV cache.
         ``condition``: a condition vocabulary id (or one per sample); None = unconditional.
         ``points``: a partial cloud (N, 3) for every sample, or (n, N, 3) one each; None = none.
-        ``cfg_scale`` > 1 guides towards the category against the unconditional token (same points)."""
+        ``cfg_scale`` > 1 guides towards the category against the unconditional token (same points).
+        ``partial``: the partial cloud's code vector (T,) or (n, T) (``partial_codes`` models; the shapes
+        adapter's ``sampling_knobs`` makes it from the points)."""
         dev = self.device
         cond_ids = condition_ids(n, condition, self.cfg.cond_ids[0], dev)
         cond = self.cond_lut[cond_ids]
@@ -133,8 +159,14 @@ class Argus3D(LossSteps, pl.LightningModule):
         guide = cfg_scale != 1.0 and bool((cond > 0).any())
         c = torch.cat([cond, torch.zeros_like(cond)]) if guide else cond
         p = pts.repeat(2, 1, 1) if (guide and pts is not None) else pts
+        side = self.aligned(partial, n, dev)
+        if side is not None and guide:
+            side = side.repeat(2, 1, 1)
+        pre = self.prefix(c, p)
+        if side is not None:
+            pre = torch.cat([pre[:, :-1], pre[:, -1:] + side[:, :1]], 1)
         cache = self.gpt.new_cache(len(c), dev)
-        h = self.gpt(self.prefix(c, p), cache)[:, -1]
+        h = self.gpt(pre, cache)[:, -1]
         codes = torch.zeros(n, self.cfg.n_codes, dtype=torch.long, device=dev)
         for t in range(self.cfg.n_codes):
             logits = self.head(h).float()
@@ -144,6 +176,7 @@ class Argus3D(LossSteps, pl.LightningModule):
             codes[:, t] = torch.multinomial(logits.softmax(-1), 1, generator=generator)[:, 0]
             if t + 1 < self.cfg.n_codes:
                 nxt = codes[:, t].repeat(2) if guide else codes[:, t]
-                h = self.gpt(self.code_emb(nxt)[:, None], cache)[:, -1]
+                x = self.code_emb(nxt)[:, None]
+                h = self.gpt(x if side is None else x + side[:, t + 1:t + 2], cache)[:, -1]
         return [Sequence(torch.cat([cond_ids[i:i + 1].cpu(), codes[i].cpu() + self.cfg.code_offset]))
                 for i in range(n)]

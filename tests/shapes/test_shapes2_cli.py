@@ -19,7 +19,8 @@ CFGS = {
            "model: {{channels: 8, resolution: 16, point_hidden: 16, n_freqs: 2, width: 16, down: 2, dec_up: 0, code_dim: 4,\n"
            "        codebook_size: 16, mlp_hidden: 16, optim: {{lr: 0.003, warmup_steps: 5}}}}\n" + TRAINER, 30),
     "argus3d": ("domain: shapes\ngenerator: argus3d\ndata:\n  " + DATA + ", tokenizer: {vq}, views: 2}}\n"
-                "model: {{d_model: 32, n_layers: 1, n_heads: 2, d_ff: 64, point_base: 1, n_points: 128}}\n" + TRAINER, 10),
+                "model: {{d_model: 32, n_layers: 1, n_heads: 2, d_ff: 64, point_base: 1, n_points: 128,\n"
+                "        partial_codes: true}}\n" + TRAINER, 10),
     "vae": ("domain: shapes\ngenerator: vecset_vae\ndata:\n  " + DATA + "}}\n"
             "model: {{channels: 8, resolution: 8, point_hidden: 16, n_freqs: 2, d_model: 32, n_heads: 2, d_ff: 64,\n"
             "        dec_layers: 1, latent_dim: 4, base_low: 2, base_high: 4, plane_up: 2, plane_channels: 8,\n"
@@ -88,6 +89,22 @@ def test_mar3d_low_stage_and_cascade_decode(models):
         assert int(seqs[0].value_mask.sum()) == n_tok
         assert res.n_drawn == 2
 
+
+def test_completion_knobs_carry_the_partial_clouds_own_codes(models):
+    """--condition-points on a partial_codes Argus3D: the knobs hold the points and their TriplaneVQ code vector
+    (normals zeroed), which is what the model was trained to read."""
+    import torch
+    from sciGen.shapes.tokens import partial_codes
+    from sciGen.train import load_model
+    model, adapter = load_model(models["argus3d"], "shapes")
+    assert model.cfg.partial_codes
+    pts = trimesh.creation.icosphere(2, radius=0.6).vertices.astype(np.float32)
+    knobs = adapter.sampling_knobs(model, {}, condition_points=pts[pts[:, 0] > 0])
+    assert knobs["points"].shape == (128, 3) and knobs["partial"].shape == (48,)
+    assert torch.equal(knobs["partial"], partial_codes(adapter.tokenizer, knobs["points"][None])[0])
+    assert int(knobs["partial"].max()) < adapter.tokenizer.codebook_size
+    seqs = model.sample(2, **knobs)
+    assert all(len(s) == 49 for s in seqs)
 
 def test_continuous_round_trip_and_code_round_trip(models):
     from sciGen.train import load_model
