@@ -9,8 +9,11 @@ against its low-resolution stage alone, and Argus3D's point-cloud completion.
   ``generate`` part; same seeds) — watertight, 1-NNA-CD, and the mean F-score@0.02 of every decoded shape
   to its nearest reference (by Chamfer).
 - ``completion``: Argus3D from half of a held-out shape's surface points (cut by a random plane): the
-  F-score@0.02 of the completed shape to the full shape (10,000 points a side), with and without the
-  category; the partial cloud itself against the full shape is the floor any completion should beat.
+  F-score@0.02 of the completed shape to the full shape (100,000 points a side, dense enough that a
+  perfect completion scores 1.0), from the points and from the points plus the category, with the
+  checkpoint's completion settings (``candidates``: the closest of K draws to the given points), and from
+  one draw.  Beside them: the given half's own surface (what copying the input scores) and the TriplaneVQ
+  reconstruction of the full shape (the ceiling of any completion through its codes).
 
     python bench/shapes_compare.py [--part generate|cascade|completion|all] [--n 100] [--resolution 64]
 
@@ -30,7 +33,7 @@ from rich.progress import Progress
 from sciGen.api import load, sample_structures
 from sciGen.io import atomic_write_text
 from sciGen.registry import checkpoints_dir
-from sciGen.shapes.dataset import plane_cut, resample
+from sciGen.shapes.dataset import random_plane, resample
 from sciGen.shapes.geometry import sample_surface
 from sciGen.shapes.metrics import chamfer_matrix, distribution_metrics, fscore
 from sciGen.shapes.procedural import OBJECT_CATEGORIES, instance
@@ -117,6 +120,13 @@ def cascade_part(a, res: dict, refs: dict, kept: dict) -> None:
     print(json.dumps({k: out[k]["mean"] for k in out}, indent=1))
 
 
+N_DENSE = 100_000  # points a side for completion F-scores: two samplings of one mesh score 1.0 (10,000: 0.79)
+
+
+def dense_fscore(mesh, ref: np.ndarray, rng: np.random.Generator) -> float:
+    return fscore(sample_surface(mesh, N_DENSE, rng)[0], ref)
+
+
 def completion_part(a, res: dict) -> None:
     model, adapter = load("shapes", checkpoint=a.checkpoint_dir / CHECKPOINTS["argus3d"], device="cpu")
     adapter.resolution = a.completion_resolution
@@ -128,20 +138,28 @@ def completion_part(a, res: dict) -> None:
                 rng = np.random.default_rng([ci, i, 11])
                 full = instance(c, i, seed=1)
                 pts = sample_surface(full, 4096, rng)[0]
-                part = plane_cut(pts, rng, 0.5)
-                ref = sample_surface(full, 10_000, rng)[0]
-                row = {"key": f"{c}/{i}", "partial": fscore(part, ref)}
-                for mode, cond in (("points", None), ("points+category", c)):
-                    knobs = adapter.sampling_knobs(model, {"condition": adapter.condition_id(cond)},
-                                                   condition_points=resample(part, model.cfg.n_points, rng))
+                normal, offset = random_plane(pts, rng, 0.5)
+                part = pts[pts @ normal >= offset]
+                ref = sample_surface(full, N_DENSE, rng)[0]
+                dense = sample_surface(full, N_DENSE, rng)[0]
+                row = {"key": f"{c}/{i}", "partial": fscore(dense[dense @ normal >= offset], ref),
+                       "tokenizer": dense_fscore(adapter.decode(adapter.encode(full)), ref, rng)}
+                given = resample(part, model.cfg.n_points, rng)
+                for mode, cond, one in (("one draw", None, True), ("points", None, False),
+                                        ("points+category", c, False)):
+                    knobs = adapter.sampling_knobs(model, {"condition": adapter.condition_id(cond),
+                                                           "candidates": 1 if one else None}, condition_points=given)
                     got = sample_structures(model, adapter, 1, seed=i, **knobs)
-                    row[mode] = fscore(sample_surface(got.structures[0], 10_000, rng)[0], ref) if got.structures else 0.0
+                    row[mode] = dense_fscore(got.structures[0], ref, rng) if got.structures else 0.0
                 rows.append(row)
                 bar.advance(task)
-    summary = {k: float(np.mean([r[k] for r in rows])) for k in ("partial", "points", "points+category")}
-    per_cat = {c: {k: float(np.mean([r[k] for r in rows if r["key"].startswith(c + "/")]))
-                   for k in ("partial", "points", "points+category")} for c in a.categories}
-    res["completion"] = {"resolution": a.completion_resolution, "n": len(rows), "fscore": summary,
+    modes = ("partial", "tokenizer", "one draw", "points", "points+category")
+    summary = {k: float(np.mean([r[k] for r in rows])) for k in modes}
+    per_cat = {c: {k: float(np.mean([r[k] for r in rows if r["key"].startswith(c + "/")])) for k in modes}
+               for c in a.categories}
+    res["completion"] = {"resolution": a.completion_resolution, "n": len(rows), "points_a_side": N_DENSE,
+                         "sampling": {**model.meta.get("sampling", {}), **model.meta.get("sampling_completion", {})},
+                         "fscore": summary,
                          "per_category": per_cat, "rows": rows}
     print(json.dumps(summary, indent=1))
 

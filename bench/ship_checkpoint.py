@@ -23,6 +23,8 @@ def main() -> None:
     ap.add_argument("--sampling", nargs="*", default=[], help="knob=value pairs")
     ap.add_argument("--sampling-csp", nargs="*", default=[],
                     help="materials: knob=value pairs used instead for crystal structure prediction")
+    ap.add_argument("--sampling-completion", nargs="*", default=[],
+                    help="shapes: knob=value pairs used instead for point-cloud completion (e.g. candidates=16)")
     a = ap.parse_args()
     load_checkpoint(a.src)  # validates format and version
     blob = torch.load(a.src, map_location="cpu", weights_only=True)
@@ -32,8 +34,12 @@ def main() -> None:
     if a.sampling_csp:
         blob["meta"]["sampling_csp"] = {k: float(v) if "." in v else int(v)
                                         for k, v in (kv.split("=", 1) for kv in a.sampling_csp)}
+    if a.sampling_completion:
+        blob["meta"]["sampling_completion"] = {k: float(v) if "." in v else int(v)
+                                               for k, v in (kv.split("=", 1) for kv in a.sampling_completion)}
     atomic_write(a.dst, lambda tmp: torch.save(blob, tmp))
-    print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}")
+    print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}, "
+          f"completion {blob['meta'].get('sampling_completion', {})}")
 
 
 if __name__ == "__main__":

@@ -52,9 +52,26 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
 
     Knobs left out (or None) take the checkpoint's recommended sampling settings
     (``meta["sampling"]``, measured and recorded in its model card), else the generator's defaults.
+    The knob ``candidates`` K > 1 keeps, for each of the n results, the valid draw of K that fits the
+    condition best by the adapter's ``fidelity(structure, knobs)`` (lower is closer; e.g. shape completion:
+    the completion nearest the given points); a result whose K draws are all invalid is the first invalid one.
     """
     gen, knobs = _setup(model, seed, knobs)
+    k = int(knobs.pop("candidates", 1) or 1)
     out = Generated()
+    if k > 1:
+        if not hasattr(adapter, "fidelity"):
+            raise ValueError(f"candidates: the {type(adapter).__name__} cannot score draws against a condition")
+        for _ in range(n):
+            group = Generated()
+            for seq in model.sample(k, generator=gen, batch_size=k, **knobs):
+                _judge(adapter, seq, group)
+            best = min(group.structures, key=lambda s: adapter.fidelity(s, knobs)) if group.structures else None
+            (out.structures if best is not None else out.invalid).append(best if best is not None else group.invalid[0])
+            out.draws.append(best if best is not None else group.invalid[0])
+            if on_batch:
+                on_batch(1)
+        return out
     for start in range(0, n, batch_size):
         m = min(batch_size, n - start)
         for seq in model.sample(m, generator=gen, batch_size=m, **knobs):

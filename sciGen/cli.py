@@ -75,6 +75,9 @@ def generate(
     condition_points: Optional[Path] = typer.Option(
         None, "--condition-points", help="shapes (argus3d): a partial point cloud (.ply, .xyz, .npy, mesh) to complete, "
         "in the model's frame [-1, 1]³"),
+    candidates: Optional[int] = typer.Option(
+        None, "--candidates", help="shapes (argus3d) completion: draw K per output and keep the one closest to "
+        "--condition-points (default: the checkpoint's)"),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 …"),
 ) -> None:
     """Draw N structures from a generator and write the valid ones."""
@@ -95,6 +98,12 @@ def generate(
             _fail(ValueError(f"--format is not available for {domain} (the output's suffix decides)"))
         adapter.format_for(output, writing=True)
     knobs = dict(temperature=temperature, top_k=top_k, top_p=top_p, cfg_scale=cfg_scale)
+    if candidates is not None:
+        if candidates < 1:
+            _fail(ValueError("--candidates must be at least 1"))
+        if condition_points is None:
+            _fail(ValueError("--candidates picks completions by their distance to --condition-points: give those"))
+        knobs["candidates"] = candidates
     if relax and not hasattr(adapter, "relax"):
         _fail(ValueError(f"--relax is not available for {domain}"))
     if condition_file is not None or (condition is not None and hasattr(adapter, "names")):

@@ -160,13 +160,19 @@ def collate_dicts(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tenso
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
 
-def plane_cut(points: np.ndarray, rng: np.random.Generator, keep: float = 0.5) -> np.ndarray:
-    """The points (N, D) on one side of a random plane: a uniformly random normal n, offset at the
-    ``keep`` quantile of x·n, so a fraction ``keep`` of the points is kept (Argus3D's partial clouds)."""
+def random_plane(points: np.ndarray, rng: np.random.Generator, keep: float = 0.5) -> tuple[np.ndarray, float]:
+    """A uniformly random unit normal n (3,) and the offset at the ``keep`` quantile of x·n over ``points``
+    (N, D): the side x·n ≥ offset holds a fraction ``keep`` of them."""
     n = rng.normal(size=3)
     n /= np.linalg.norm(n)
-    proj = points[:, :3] @ n
-    return points[proj >= np.quantile(proj, 1 - keep)]
+    return n, float(np.quantile(points[:, :3] @ n, 1 - keep))
+
+
+def plane_cut(points: np.ndarray, rng: np.random.Generator, keep: float = 0.5) -> np.ndarray:
+    """The points (N, D) on one side of a random plane (:func:`random_plane`): a fraction ``keep`` of them
+    (Argus3D's partial clouds)."""
+    n, offset = random_plane(points, rng, keep)
+    return points[points[:, :3] @ n >= offset]
 
 
 def resample(points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:

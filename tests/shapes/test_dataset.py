@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sciGen.shapes.dataset import LatentDataset, PartialCodesDataset, plane_cut, resample
+from sciGen.shapes.dataset import LatentDataset, PartialCodesDataset, plane_cut, random_plane, resample
 
 
 def test_plane_cut_keeps_one_side_and_the_asked_fraction():
@@ -15,6 +15,12 @@ def test_plane_cut_keeps_one_side_and_the_asked_fraction():
     kept = np.isin(pts @ n, part @ n)
     assert (pts[kept] @ n).min() >= (pts[~kept] @ n).max()  # every kept point on one side of every dropped one
 
+
+def test_random_plane_is_the_cut_plane_cut_uses():
+    pts = np.random.default_rng(2).normal(size=(2000, 3))
+    n, offset = random_plane(pts, np.random.default_rng(5), 0.4)
+    assert abs(np.linalg.norm(n) - 1) < 1e-9
+    assert np.array_equal(plane_cut(pts, np.random.default_rng(5), 0.4), pts[pts @ n >= offset])
 
 def test_resample_exact_count():
     rng = np.random.default_rng(0)

@@ -106,6 +106,45 @@ def test_completion_knobs_carry_the_partial_clouds_own_codes(models):
     seqs = model.sample(2, **knobs)
     assert all(len(s) == 49 for s in seqs)
 
+def test_candidates_keep_the_draw_closest_to_the_given_points(models):
+    """candidates=K: each result is the valid draw of the same K (same seed) nearest the partial cloud."""
+    from sciGen.api import sample_structures
+    from sciGen.train import load_model
+    model, adapter = load_model(models["argus3d"], "shapes")
+    adapter.resolution = 24
+    pts = trimesh.creation.icosphere(2, radius=0.6).vertices.astype(np.float32)
+    knobs = adapter.sampling_knobs(model, {}, condition_points=pts[pts[:, 0] > 0])
+    best = sample_structures(model, adapter, 1, seed=3, candidates=4, **knobs)
+    group = sample_structures(model, adapter, 4, seed=3, batch_size=4, **knobs)
+    assert best.n_drawn == 1 and group.n_drawn == 4
+    if group.structures:
+        score = [adapter.fidelity(m, knobs) for m in group.structures]
+        assert adapter.fidelity(best.structures[0], knobs) == pytest.approx(min(score))
+    else:
+        assert len(best.invalid) == 1
+
+
+def test_completion_defaults_come_from_the_checkpoint(models):
+    from sciGen.train import load_model
+    model, adapter = load_model(models["argus3d"], "shapes")
+    model.meta = {**getattr(model, "meta", {}), "sampling_completion": {"candidates": 3, "temperature": 0.7}}
+    pts = np.random.default_rng(0).uniform(-0.5, 0.5, (64, 3))
+    knobs = adapter.sampling_knobs(model, {"temperature": None}, condition_points=pts)
+    assert knobs["candidates"] == 3 and knobs["temperature"] == 0.7
+    assert adapter.sampling_knobs(model, {"temperature": 1.0}, condition_points=pts)["temperature"] == 1.0
+    assert "candidates" not in adapter.sampling_knobs(model, {"temperature": None})
+
+
+def test_candidates_from_the_cli(models, run_scigen, tmp_path):
+    pts = trimesh.creation.icosphere(2, radius=0.6).vertices
+    np.savetxt(tmp_path / "half.xyz", pts[pts[:, 0] > 0])
+    r = run_scigen("generate", "shapes", "--checkpoint", str(models["argus3d"]), "-n", "2", "--resolution", "24",
+                   "--condition-points", str(tmp_path / "half.xyz"), "--candidates", "3", "-o", str(tmp_path / "out"))
+    assert r.returncode == 0 and "2 drawn" in r.stderr, r.stderr
+    r = run_scigen("generate", "shapes", "--checkpoint", str(models["argus3d"]), "-n", "1", "--candidates", "3",
+                   "-o", str(tmp_path / "out2"))
+    assert r.returncode == 2 and "--condition-points" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
 def test_continuous_round_trip_and_code_round_trip(models):
     from sciGen.train import load_model
     for name, kind in (("vae", "VecSetVAE"), ("vq", "TriplaneVQ")):

@@ -17,10 +17,11 @@ FSCORE_FLOOR = 0.55
 REAL_FLOOR = 0.40
 G3PT = checkpoints_dir() / "shapes-g3pt.pt"
 # Measured with this file's own draws: the mean F-score@0.02 (4,096 points) of each chair to its nearest of 30
-# held-out chairs is 0.158 (Argus3D) and 0.202 (MAR-3D), where a mug scores 0.03; the three completions of
-# Argus3D score 0.113 on average (bench/shapes_compare.py: 0.121 over 80).  Full numbers: the model cards.
+# held-out chairs is 0.158 (Argus3D, 1,200-step model) and 0.202 (MAR-3D), where a mug scores 0.03.  Argus3D
+# completions (best of 16, 100k points a side): bench/shapes_compare.py 0.565 over 80 (mug 0.48, bottle 0.70,
+# vase 0.78); this file's three (mug, vase, bottle at 64³) score 0.59, 0.93, 0.70 (mean 0.74).  Full numbers: the model cards.
 NEAREST_FLOOR = 0.10
-COMPLETION_FLOOR = 0.08
+COMPLETION_FLOOR = 0.55
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,8 @@ def test_argus3d_completes_half_a_held_out_shape():
         full = instance(c, i, seed=1)
         part = plane_cut(sample_surface(full, 4096, rng)[0], rng, 0.5)
         knobs = adapter.sampling_knobs(model, {}, condition_points=part)
+        assert knobs["candidates"] == 16 and knobs["temperature"] == 0.7  # the card's completion settings
         got = sample_structures(model, adapter, 1, seed=i, **knobs)
-        ref = sample_surface(full, 10_000, rng)[0]
-        scores.append(fscore(sample_surface(got.structures[0], 10_000, rng)[0], ref) if got.structures else 0.0)
+        ref = sample_surface(full, 100_000, rng)[0]
+        scores.append(fscore(sample_surface(got.structures[0], 100_000, rng)[0], ref) if got.structures else 0.0)
     assert np.mean(scores) >= COMPLETION_FLOOR, scores
