@@ -66,9 +66,10 @@ def sample_structures(model: Any, adapter: Adapter, n: int, *, seed: int | None 
             group = Generated()
             for seq in model.sample(k, generator=gen, batch_size=k, **knobs):
                 _judge(adapter, seq, group)
-            best = min(group.structures, key=lambda s: adapter.fidelity(s, knobs)) if group.structures else None
-            (out.structures if best is not None else out.invalid).append(best if best is not None else group.invalid[0])
-            out.draws.append(best if best is not None else group.invalid[0])
+            pick = min(group.structures, key=lambda s: adapter.fidelity(s, knobs)) if group.structures \
+                else group.invalid[0]
+            (out.structures if group.structures else out.invalid).append(pick)
+            out.draws.append(pick)
             if on_batch:
                 on_batch(1)
         return out

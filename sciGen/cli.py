@@ -101,9 +101,9 @@ def generate(
     if candidates is not None:
         if candidates < 1:
             _fail(ValueError("--candidates must be at least 1"))
-        if condition_points is None:
-            _fail(ValueError("--candidates picks completions by their distance to --condition-points: give those"))
-        knobs["candidates"] = candidates
+        if not hasattr(adapter, "fidelity"):
+            _fail(ValueError(f"--candidates is not available for {domain}"))
+        knobs["candidates"] = candidates  # the adapter checks it has a condition to score draws against
     if relax and not hasattr(adapter, "relax"):
         _fail(ValueError(f"--relax is not available for {domain}"))
     if condition_file is not None or (condition is not None and hasattr(adapter, "names")):

@@ -145,6 +145,12 @@ def test_candidates_from_the_cli(models, run_scigen, tmp_path):
                    "-o", str(tmp_path / "out2"))
     assert r.returncode == 2 and "--condition-points" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
+
+def test_candidates_need_a_domain_that_scores_draws(run_scigen, tmp_path):
+    r = run_scigen("generate", "molecules", "--candidates", "3", "-n", "1", "-o", str(tmp_path / "x.smi"))
+    assert r.returncode == 2 and "--candidates is not available for molecules" in r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+
 def test_continuous_round_trip_and_code_round_trip(models):
     from sciGen.train import load_model
     for name, kind in (("vae", "VecSetVAE"), ("vq", "TriplaneVQ")):
