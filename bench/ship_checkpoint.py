@@ -28,15 +28,10 @@ def main() -> None:
     a = ap.parse_args()
     load_checkpoint(a.src)  # validates format and version
     blob = torch.load(a.src, map_location="cpu", weights_only=True)
-    if a.sampling:
-        blob["meta"]["sampling"] = {k: float(v) if "." in v else int(v)
-                                    for k, v in (kv.split("=", 1) for kv in a.sampling)}
-    if a.sampling_csp:
-        blob["meta"]["sampling_csp"] = {k: float(v) if "." in v else int(v)
-                                        for k, v in (kv.split("=", 1) for kv in a.sampling_csp)}
-    if a.sampling_completion:
-        blob["meta"]["sampling_completion"] = {k: float(v) if "." in v else int(v)
-                                               for k, v in (kv.split("=", 1) for kv in a.sampling_completion)}
+    for key, pairs in (("sampling", a.sampling), ("sampling_csp", a.sampling_csp),
+                       ("sampling_completion", a.sampling_completion)):
+        if pairs:
+            blob["meta"][key] = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=", 1) for kv in pairs)}
     atomic_write(a.dst, lambda tmp: torch.save(blob, tmp))
     print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}, "
           f"completion {blob['meta'].get('sampling_completion', {})}")

@@ -134,9 +134,7 @@ class MaterialsAdapter(Adapter):
                                 f"tokens ({(limit - 6) // 2} atoms)")
             knobs["max_len"] = need
             # the checkpoint's measured CSP defaults (e.g. a lower token temperature: the space group)
-            for k, v in getattr(model, "meta", {}).get("sampling_csp", {}).items():
-                if knobs.get(k) is None:
-                    knobs[k] = v
+            knobs = self.task_defaults(model, knobs, "sampling_csp")
         return knobs
 
     # ---- files --------------------------------------------------------------------------------------

@@ -113,6 +113,13 @@ class Adapter(ABC):
         v = torch.as_tensor(rec.values, dtype=torch.float32)
         return Sequence(tokens, torch.nan_to_num(v), ~torch.isnan(v).any(-1))
 
+    @staticmethod
+    def task_defaults(model: Any, knobs: dict[str, Any], key: str) -> dict[str, Any]:
+        """``knobs`` with those left out (None) taken from the checkpoint's measured defaults for one task,
+        ``meta[key]`` (e.g. ``sampling_csp``, ``sampling_completion``; set by bench/ship_checkpoint.py)."""
+        task = getattr(model, "meta", {}).get(key, {})
+        return {**knobs, **{k: v for k, v in task.items() if knobs.get(k) is None}}
+
     def _vocab(self) -> Vocab:
         if self.vocab is None:
             raise ValueError(f"the {self.domain} adapter has no vocabulary yet (load a checkpoint first)")

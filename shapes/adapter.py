@@ -188,9 +188,7 @@ class ShapesAdapter(Adapter):
             if model.cfg.partial_codes:
                 from sciGen.shapes.tokens import partial_codes
                 knobs["partial"] = partial_codes(self._tok(), knobs["points"][None])[0]
-            for k, v in getattr(model, "meta", {}).get("sampling_completion", {}).items():
-                if knobs.get(k) is None:  # the checkpoint's measured completion defaults (temperature, candidates)
-                    knobs[k] = v
+            knobs = self.task_defaults(model, knobs, "sampling_completion")  # temperature, candidates
         elif knobs.get("candidates") not in (None, 1):
             raise ReadError("--candidates picks completions by their distance to --condition-points: give those")
         return knobs

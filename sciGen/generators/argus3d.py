@@ -115,8 +115,8 @@ class Argus3D(LossSteps, pl.LightningModule):
         (and, with ``partial_codes``, from the partial cloud's code t, added to that position's input)."""
         x = torch.cat([self.prefix(cond, points, has_points), self.code_emb(codes[:, :-1])], 1)
         side = self.aligned(partial, len(codes), codes.device)
-        if side is not None:
-            x = torch.cat([x[:, :self.n_prefix - 1], x[:, self.n_prefix - 1:] + side], 1)
+        if side is not None:  # onto the inputs that predict codes 1..T: the last prefix slot and codes < T
+            x = x + F.pad(side, (0, 0, self.n_prefix - 1, 0))
         h = self.gpt(x)
         return self.head(h[:, self.n_prefix - 1:])
 
