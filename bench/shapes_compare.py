@@ -15,7 +15,7 @@ against its low-resolution stage alone, and Argus3D's point-cloud completion.
   one draw.  Beside them: the given half's own surface (what copying the input scores) and the TriplaneVQ
   reconstruction of the full shape (the ceiling of any completion through its codes).
 
-    python bench/shapes_compare.py [--part generate|cascade|completion|all] [--n 100] [--resolution 64]
+    python bench/shapes_compare.py [--part generate cascade completion | all] [--n 100] [--resolution 64]
 
 Writes bench/results/shapes_compare.json (and docs/shapes-compare.png: one row per generator).
 """
@@ -166,7 +166,8 @@ def completion_part(a, res: dict) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--part", choices=["generate", "cascade", "completion", "all"], default="all")
+    ap.add_argument("--part", nargs="+", choices=["generate", "cascade", "completion", "all"], default=["all"],
+                    help="one or more parts (generate cascade: the cascade reuses the generated MAR-3D shapes)")
     ap.add_argument("--generators", nargs="+", default=list(CHECKPOINTS), choices=list(CHECKPOINTS))
     ap.add_argument("--categories", nargs="+", default=list(OBJECT_CATEGORIES))
     ap.add_argument("--checkpoint-dir", type=Path, default=checkpoints_dir())
@@ -181,12 +182,12 @@ def main() -> None:
     torch.set_num_threads(a.threads)
     out = Path(a.out)
     res = json.loads(out.read_text()) if out.is_file() else {}
-    refs = references(a.categories, a.n, np.random.default_rng(7)) if a.part != "completion" else {}
+    refs = references(a.categories, a.n, np.random.default_rng(7)) if set(a.part) != {"completion"} else {}
     kept: dict = {}
     out.parent.mkdir(parents=True, exist_ok=True)
     for part, run in (("generate", lambda: generate_part(a, res, refs, kept)),
                       ("cascade", lambda: cascade_part(a, res, refs, kept)), ("completion", lambda: completion_part(a, res))):
-        if a.part in (part, "all"):
+        if part in a.part or "all" in a.part:
             run()
             atomic_write_text(out, json.dumps(res, indent=2) + "\n")  # after each part: a long run keeps what it has
 

@@ -37,5 +37,6 @@ def test_shipped_denovo_floor() -> None:
     res = sample_structures(model, adapter, 64, seed=0, **adapter.sampling_knobs(model, {}))
     mols = [d.structure if hasattr(d, "reason") else d for d in res.draws]
     m = metrics_3d(mols)
-    assert m["atom_stable"] >= 0.88 and m["mol_stable"] >= 0.35 and m["valid"] >= 0.55 and m["unique"] >= 0.9
+    # stage 3 measured 2026-11-26 (seed 0): atom 0.958, mol 0.672, valid 0.813, unique 1.0 (stage 2 needed lower floors)
+    assert m["atom_stable"] >= 0.92 and m["mol_stable"] >= 0.5 and m["valid"] >= 0.65 and m["unique"] >= 0.9
     assert len(res.structures) >= 0.8 * 64
