@@ -43,8 +43,9 @@ CHECKPOINTS = {"g3pt": "shapes-g3pt.pt", "argus3d": "shapes-argus3d.pt", "mar3d"
 KEYS = ("watertight", "MMD-CD", "COV-CD", "1-NNA-CD", "s_per_shape")
 
 
-def references(categories: list[str], n: int, rng: np.random.Generator) -> dict[str, list[np.ndarray]]:
-    return {c: [sample_surface(instance(c, i, seed=1), 2048, rng)[0] for i in range(n)] for c in categories}
+def references(categories: list[str], n: int, rng: np.random.Generator, seed: int = 1) -> dict[str, list[np.ndarray]]:
+    """n procedural shapes of ``seed`` per category, 2,048 surface points each (seed 1: the evaluation set)."""
+    return {c: [sample_surface(instance(c, i, seed=seed), 2048, rng)[0] for i in range(n)] for c in categories}
 
 
 def draw(name: str, model, adapter, c: str, n: int, seed: int, **knobs) -> tuple[list, float]:

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shapes_compare import draw  # noqa: E402
+from shapes_compare import draw, references  # noqa: E402
 
 from sciGen.api import load  # noqa: E402
 from sciGen.shapes.geometry import sample_surface  # noqa: E402
 from sciGen.shapes.metrics import distribution_metrics  # noqa: E402
-from sciGen.shapes.procedural import instance  # noqa: E402
 
 CATEGORIES, N = ("chair", "mug", "lamp", "table"), 32
 
@@ -27,7 +26,7 @@ CATEGORIES, N = ("chair", "mug", "lamp", "table"), 32
 def main() -> None:
     ckpt, settings = sys.argv[1], [json.loads(s) for s in sys.argv[2:]] or [{}]
     rng = np.random.default_rng(5)
-    refs = {c: [sample_surface(instance(c, i, seed=2), 2048, rng)[0] for i in range(N)] for c in CATEGORIES}
+    refs = references(list(CATEGORIES), N, rng, seed=2)
     model, adapter = load("shapes", checkpoint=ckpt, device="cpu")
     adapter.resolution = 64
     for knobs in settings:
