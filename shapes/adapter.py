@@ -307,14 +307,18 @@ class ShapesAdapter(Adapter):
         tokenizer = opts.pop("tokenizer", None)
         views = int(opts.pop("views", 1))
         dcfg = from_dict(ShapeDataConfig, opts, "data.options")
-        cache = build_cache(data.train, dcfg, console)
-        keys = [str(k) for k in cache["keys"]]
-        hold = holdout_mask(keys, data.holdout_fraction, data.holdout_salt)
-        tr, va = np.flatnonzero(~hold), np.flatnonzero(hold)
-        info = {"n_shapes": len(keys), "n_train": len(tr), "n_holdout": len(va), "n_skipped": len(cache["errors"]),
-                "cache": cache["path"]}
-        cats = sorted({str(c) for c in cache["categories"] if str(c)})
+
+        def split(cache: dict) -> tuple[list[str], np.ndarray, np.ndarray, dict, list[str]]:
+            keys = [str(k) for k in cache["keys"]]
+            hold = holdout_mask(keys, data.holdout_fraction, data.holdout_salt)
+            tr, va = np.flatnonzero(~hold), np.flatnonzero(hold)
+            info = {"n_shapes": len(keys), "n_train": len(tr), "n_holdout": len(va),
+                    "n_skipped": len(cache["errors"]), "cache": cache["path"]}
+            return keys, tr, va, info, sorted({str(c) for c in cache["categories"] if str(c)})
+
         if generator in TOKENIZERS:
+            cache = build_cache(data.train, dcfg, console)
+            keys, tr, va, info, cats = split(cache)
             n = {"n_points": dcfg.sample_points, "n_queries": dcfg.sample_queries}
             vocab = latent_vocab(cats, int(model_cfg.get("latent_dim", 8))) if generator == "vecset_vae" else \
                 code_vocab(cats, int(model_cfg.get("codebook_size", 256 if generator == "vat" else 512)))
@@ -327,7 +331,7 @@ class ShapesAdapter(Adapter):
                             f"not {generator!r}")
         from sciGen.checkpoint import load_checkpoint
         from sciGen.registry import checkpoints_dir
-        from sciGen.shapes.tokens import tokenize_cache
+        from sciGen.shapes.tokens import latent_cache, tokenize_cache
         if tokenizer in (None, "default"):
             if generator != "g3pt":
                 raise ReadError(f"{generator} needs data.options.tokenizer: a {tok_kind} checkpoint")
@@ -338,9 +342,14 @@ class ShapesAdapter(Adapter):
         self.load_extras({"tokenizer": blob})
         vat = self.tokenizer
         extras = {"tokenizer": {"generator": tok_kind, "config": blob["config"], "state_dict": blob["state_dict"]}}
+        if generator == "mar3d":  # the latents alone: cached, so a retraining needs neither meshes nor surfaces
+            cache = latent_cache(vat, path, data.train, dcfg, views, console)
+            keys, tr, va, info, cats = split(cache)
+            info |= {"views": views, "tokenizer": str(path)}
+            return self._latent_datasets(cache, cats, tr, va, keys, views, info, extras)
+        cache = build_cache(data.train, dcfg, console)
+        keys, tr, va, info, cats = split(cache)
         info |= {"views": views, "tokenizer": str(path)}
-        if generator == "mar3d":
-            return self._latent_datasets(cache, cats, tr, va, keys, views, dcfg.sample_points, info, extras, console)
         vocab = code_vocab(cats, vat.codebook_size)
         self.vocab = vocab
         codes = tokenize_cache(vat, cache, views, console, n_points=dcfg.sample_points)  # (views, S, T)
@@ -371,21 +380,21 @@ class ShapesAdapter(Adapter):
                 "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab, "fields": fields, "extras": extras}
 
     def _latent_datasets(self, cache: dict, cats: list[str], tr: np.ndarray, va: np.ndarray, keys: list[str],
-                         views: int, n_points: int, info: dict, extras: dict, console: Any) -> dict[str, Any]:
-        """MAR-3D: every shape encoded by the VecSetVAE at both levels; the latents' standard deviation per
-        level (training shapes) becomes the model's normalising scale."""
+                         views: int, info: dict, extras: dict) -> dict[str, Any]:
+        """MAR-3D: every shape encoded by the VecSetVAE at both levels (``cache["low"]``, ``cache["high"]``,
+        from :func:`~sciGen.shapes.tokens.latent_cache`); the latents' standard deviation per level (training
+        shapes) becomes the model's normalising scale."""
         from sciGen.shapes.dataset import LatentDataset, collate_dicts
-        from sciGen.shapes.tokens import tokenize_cache
         vae = self.tokenizer
         vocab = latent_vocab(cats, vae.latent_dim)
         self.vocab = vocab
-        low = tokenize_cache(vae, cache, views, console, n_points=n_points, level="low")
-        high = tokenize_cache(vae, cache, views, console, n_points=n_points, level="high")
+        low, high = cache["low"], cache["high"]
         cond, cond_ids = condition_tokens(vocab, cats, cache["categories"])
         fields = {"vocab_size": len(vocab), "latent_id": vocab.index[LATENT], "latent_dim": vae.latent_dim,
                   "cond_ids": cond_ids,
                   "n_low": low.shape[2], "n_high": high.shape[2],
-                  "scale_low": float(low[:, tr].std()), "scale_high": float(high[:, tr].std()),
+                  "scale_low": float(low[:, tr].astype(np.float32).std()),
+                  "scale_high": float(high[:, tr].astype(np.float32).std()),
                   "pad_id": vocab.pad_id, "bos_id": vocab.bos_id, "eos_id": vocab.eos_id}
         return {"train": LatentDataset(low, high, cond, tr, views), "val": LatentDataset(low, high, cond, va, 1),
                 "collate": collate_dicts, "info": info, "holdout_keys": [keys[i] for i in va], "vocab": vocab,

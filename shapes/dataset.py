@@ -93,18 +93,23 @@ def shape_sources(train: str, cfg: ShapeDataConfig) -> list[tuple[str, str, tupl
     return out
 
 
+def cache_path(train: str, cfg: ShapeDataConfig) -> Path:
+    """Where :func:`build_cache` keeps the samples of this spec (a hash of everything that shapes them)."""
+    spec = json.dumps({"train": os.path.abspath(train) if train != "procedural" else train,
+                       **asdict(cfg), "cache_dir": None, "workers": None, "sample_points": None,
+                       "sample_queries": None, "v": 1}, sort_keys=True)
+    return Path(cfg.cache_dir) / f"shapes-{hashlib.md5(spec.encode()).hexdigest()[:12]}.npz"
+
+
 def build_cache(train: str, cfg: ShapeDataConfig, console: Any = None) -> dict[str, Any]:
     """Sample every shape (in parallel, with a progress bar) or load the cache for this spec."""
     from rich.progress import Progress
 
-    sources = shape_sources(train, cfg)
-    spec = json.dumps({"train": os.path.abspath(train) if train != "procedural" else train,
-                       **asdict(cfg), "cache_dir": None, "workers": None, "sample_points": None,
-                       "sample_queries": None, "v": 1}, sort_keys=True)
-    path = Path(cfg.cache_dir) / f"shapes-{hashlib.md5(spec.encode()).hexdigest()[:12]}.npz"
+    path = cache_path(train, cfg)
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files} | {"path": str(path)}
+    sources = shape_sources(train, cfg)
     parts: dict[str, list] = {"surface": [], "queries": [], "occ": [], "keys": [], "categories": []}
     errors = []
     workers = cfg.workers or os.cpu_count() or 1

@@ -2,10 +2,14 @@
 of G3PT, Argus3D and MAR-3D)."""
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from sciGen.io import atomic_write
 
 
 @torch.no_grad()
@@ -31,6 +35,29 @@ def tokenize_cache(vat: Any, cache: dict[str, Any], views: int = 1, console: Any
                 out[v, a:a + batch_size] = idx
                 bar.advance(task, len(pts))
     return out
+
+
+def latent_cache(vae: Any, tokenizer_path: str | Path, train: str, cfg: Any, views: int,
+                 console: Any = None) -> dict[str, Any]:
+    """A continuous tokenizer's latents of every cached shape, kept beside the shape cache: ``low``
+    (views, S, L_lo, V) and ``high`` (views, S, L_hi, V) float16, with the shape cache's ``keys``,
+    ``categories`` and ``errors``.  Keyed by the shape-cache spec, the tokenizer file's SHA-256, ``views``
+    and ``cfg.sample_points``; once written, retraining reads only this file (MAR-3D's data)."""
+    from sciGen.shapes.dataset import build_cache, cache_path
+
+    shapes = cache_path(train, cfg)
+    digest = hashlib.sha256(Path(tokenizer_path).read_bytes()).hexdigest()
+    key = hashlib.md5(f"{shapes.name}|{digest}|{views}|{cfg.sample_points}".encode()).hexdigest()[:12]
+    path = shapes.parent / f"latents-{key}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files} | {"path": str(path)}
+    cache = build_cache(train, cfg, console)
+    out = {k: tokenize_cache(vae, cache, views, console, n_points=cfg.sample_points, level=k).astype(np.float16)
+           for k in ("low", "high")}
+    out |= {k: cache[k] for k in ("keys", "categories", "errors")}
+    atomic_write(path, lambda tmp: np.savez(tmp, **out))
+    return out | {"path": str(path)}
 
 
 @torch.no_grad()

@@ -3,6 +3,7 @@ trained by `scigen train` on a folder of meshes, then `scigen generate shapes --
 point-cloud completion and its bad inputs."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,32 @@ def test_condition_points_need_argus3d(models, run_scigen, tmp_path):
     r = run_scigen("generate", "shapes", "--checkpoint", str(models["mar3d"]), "-n", "1",
                    "--condition-points", str(tmp_path / "p.xyz"), "-o", str(tmp_path / "out"))
     assert r.returncode == 2 and "argus3d" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_mar3d_retrains_from_its_latent_cache_alone(models, tmp_path):
+    """The VecSetVAE latents MAR-3D trained on are kept (float16, both levels, 2 views); a cache folder holding
+    only that file is enough to train again — no meshes are read and no surface samples are made."""
+    (lat,) = (models["root"] / "cache").glob("latents-*.npz")
+    with np.load(lat) as z:
+        S = len(z["keys"])
+        assert S == len(z["categories"]) > 0
+        assert z["low"].dtype == z["high"].dtype == np.float16
+        assert z["low"].shape == (2, S, 12, 4) and z["high"].shape == (2, S, 48, 4)
+        assert np.isfinite(z["high"]).all() and z["high"].std() > 0
+    only = tmp_path / "cache"
+    only.mkdir()
+    shutil.copy(lat, only / lat.name)
+    cfg = tmp_path / "mar3d.yaml"
+    cfg.write_text(CFGS["mar3d"][0].format(data=tmp_path / "no-such-folder", cache=only, steps=2, vae=models["vae"]))
+    with pytest.raises(AssertionError, match="no-such-folder"):  # another data path → another cache key
+        scigen_train(cfg, tmp_path / "run0")
+    cfg.write_text(CFGS["mar3d"][0].format(data=models["data"], cache=only, steps=2, vae=models["vae"]))
+    shutil.move(models["data"], tmp_path / "moved")  # the meshes are gone; the latents are all it needs
+    try:
+        assert scigen_train(cfg, tmp_path / "run").is_file()
+    finally:
+        shutil.move(tmp_path / "moved", models["data"])
+    assert [p.name for p in only.iterdir()] == [lat.name]
 
 
 def test_mar3d_low_stage_and_cascade_decode(models):
