@@ -25,16 +25,19 @@ def main() -> None:
                     help="materials: knob=value pairs used instead for crystal structure prediction")
     ap.add_argument("--sampling-completion", nargs="*", default=[],
                     help="shapes: knob=value pairs used instead for point-cloud completion (e.g. candidates=16)")
+    ap.add_argument("--sampling-conformers", nargs="*", default=[],
+                    help="molecules 3D: knob=value pairs used instead for conformers of given SMILES")
     a = ap.parse_args()
     load_checkpoint(a.src)  # validates format and version
     blob = torch.load(a.src, map_location="cpu", weights_only=True)
     for key, pairs in (("sampling", a.sampling), ("sampling_csp", a.sampling_csp),
-                       ("sampling_completion", a.sampling_completion)):
+                       ("sampling_completion", a.sampling_completion), ("sampling_conformers", a.sampling_conformers)):
         if pairs:
             blob["meta"][key] = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=", 1) for kv in pairs)}
     atomic_write(a.dst, lambda tmp: torch.save(blob, tmp))
     print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}, "
-          f"completion {blob['meta'].get('sampling_completion', {})}")
+          f"completion {blob['meta'].get('sampling_completion', {})}, "
+          f"conformers {blob['meta'].get('sampling_conformers', {})}")
 
 
 if __name__ == "__main__":

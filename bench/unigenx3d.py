@@ -3,6 +3,9 @@ same run on the same molecules) and 3D de novo (EDM atom / molecule stability, v
 
     python bench/unigenx3d.py --n-molecules 1000 --k 5 --n-denovo 10000    # → bench/results/unigenx3d.json
 
+``--n-denovo 0`` re-measures the conformers only and keeps the file's earlier de novo part (marked as such).
+Conformers use the checkpoint's ``meta["sampling_conformers"]`` over its ``meta["sampling"]``, as the CLI does.
+
 The 1,000 molecules are a seeded draw from the QM9 `val` split (never trained on); their DFT geometries are
 written to ``--workdir``/reference.sdf, so ``scigen evaluate`` can re-score the same files.  Every decoded
 conformer is scored, also those whose bonds perceived from distances disagree with the SMILES (the CLI drops
@@ -69,7 +72,8 @@ def main() -> None:
     model, adapter = load("molecules", generator="unigenx-3d", checkpoint=a.checkpoint, device="cpu")
     result: dict = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "machine": platform.processor()
                     or platform.machine(), "torch_threads": torch.get_num_threads(),
-                    "sampling": dict(getattr(model, "meta", {}).get("sampling", {}))}
+                    "sampling": dict(getattr(model, "meta", {}).get("sampling", {})),
+                    "sampling_conformers": dict(getattr(model, "meta", {}).get("sampling_conformers", {}))}
 
     refs = reference_set(Path(a.data), a.n_molecules, a.seed)
     adapter.names = [f"{i:06d}" for i in range(len(refs))]
@@ -86,7 +90,7 @@ def main() -> None:
         t = bar.add_task("conformers", total=len(templates))
         t0 = time.perf_counter()
         res = fill_structures(model, adapter, templates, seed=a.seed, batch_size=a.batch_size,
-                              value_check=kn["value_check"], on_batch=lambda m: bar.advance(t, m))
+                              on_batch=lambda m: bar.advance(t, m), **adapter.conformer_defaults(model, kn))
         conf_s = time.perf_counter() - t0
         confs = drawn(res)
         groups = [[c for c in confs[i * a.k:(i + 1) * a.k] if c is not None] for i in range(len(refs))]
@@ -123,6 +127,10 @@ def main() -> None:
                             "invalid_reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])[:8]),
                             "seconds_per_sample": dn_s / a.n_denovo}
         print(json.dumps(result["denovo"], indent=1))
+    elif Path(a.out).is_file():  # --n-denovo 0: keep the last run's de novo part, marked as such
+        prev = json.loads(Path(a.out).read_text())
+        if "denovo" in prev:
+            result["denovo"] = {**prev["denovo"], "from_an_earlier_run_with_sampling": prev.get("sampling")}
     atomic_write_text(a.out, json.dumps(result, indent=2) + "\n")
     print(f"wrote {a.out}")
 

@@ -369,9 +369,15 @@ class MoleculesAdapter(Adapter):
         cond = knobs.pop("condition", None)
         if isinstance(cond, Sequence):
             knobs["template"] = self.template(cond)
+            knobs = self.conformer_defaults(model, knobs)
         elif cond is not None:
             knobs["condition"] = cond
         return knobs
+
+    def conformer_defaults(self, model: Any, knobs: dict[str, Any]) -> dict[str, Any]:
+        """``knobs`` with those left out taken from the checkpoint's measured conformer settings,
+        ``meta["sampling_conformers"]`` (e.g. a higher value temperature than de novo sampling's)."""
+        return self.task_defaults(model, knobs, "sampling_conformers")
 
     def metrics(self, generated: list[Any], reference: list[Any], **kw: Any) -> dict[str, float]:
         """MOSES metrics (strings or Mols; invalid strings count against ``valid``)."""

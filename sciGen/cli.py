@@ -232,6 +232,7 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
     output = output or Path("conformers.sdf")
     bad, templates, names = [], [], []
     kn = adapter.sampling_knobs(model, dict(knobs))  # once: the bond constraint caches each SMILES's graph
+    kn = adapter.conformer_defaults(model, kn)  # the checkpoint's conformer settings, where the user gave none
     for L, text in enumerate(lines):
         try:
             templates += [adapter.template(adapter.condition_id(text))] * n

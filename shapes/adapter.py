@@ -306,6 +306,7 @@ class ShapesAdapter(Adapter):
         opts = dict(data.options)
         tokenizer = opts.pop("tokenizer", None)
         views = int(opts.pop("views", 1))
+        cut_points = int(opts.pop("cut_points", 0))  # Argus3D: surface points kept to cut partial clouds (0: all)
         dcfg = from_dict(ShapeDataConfig, opts, "data.options")
 
         def split(cache: dict) -> tuple[list[str], np.ndarray, np.ndarray, dict, list[str]]:
@@ -331,7 +332,7 @@ class ShapesAdapter(Adapter):
                             f"not {generator!r}")
         from sciGen.checkpoint import load_checkpoint
         from sciGen.registry import checkpoints_dir
-        from sciGen.shapes.tokens import latent_cache, tokenize_cache
+        from sciGen.shapes.tokens import token_cache
         if tokenizer in (None, "default"):
             if generator != "g3pt":
                 raise ReadError(f"{generator} needs data.options.tokenizer: a {tok_kind} checkpoint")
@@ -342,17 +343,16 @@ class ShapesAdapter(Adapter):
         self.load_extras({"tokenizer": blob})
         vat = self.tokenizer
         extras = {"tokenizer": {"generator": tok_kind, "config": blob["config"], "state_dict": blob["state_dict"]}}
-        if generator == "mar3d":  # the latents alone: cached, so a retraining needs neither meshes nor surfaces
-            cache = latent_cache(vat, path, data.train, dcfg, views, console)
-            keys, tr, va, info, cats = split(cache)
-            info |= {"views": views, "tokenizer": str(path)}
-            return self._latent_datasets(cache, cats, tr, va, keys, views, info, extras)
-        cache = build_cache(data.train, dcfg, console)
+        # the tokenizer's output (and Argus3D's surfaces to cut) is cached: a retraining reads one file
+        cache = token_cache(vat, path, data.train, dcfg, views, console,
+                            cut_points=cut_points if generator == "argus3d" else None)
         keys, tr, va, info, cats = split(cache)
         info |= {"views": views, "tokenizer": str(path)}
+        if generator == "mar3d":
+            return self._latent_datasets(cache, cats, tr, va, keys, views, info, extras)
         vocab = code_vocab(cats, vat.codebook_size)
         self.vocab = vocab
-        codes = tokenize_cache(vat, cache, views, console, n_points=dcfg.sample_points)  # (views, S, T)
+        codes = cache["codes"]  # (views, S, T)
         cond, cond_ids = condition_tokens(vocab, cats, cache["categories"])
         fields = {"vocab_size": len(vocab), "code_offset": vocab.index["c0"], "codebook_size": vat.codebook_size,
                   "cond_ids": cond_ids,
@@ -382,7 +382,7 @@ class ShapesAdapter(Adapter):
     def _latent_datasets(self, cache: dict, cats: list[str], tr: np.ndarray, va: np.ndarray, keys: list[str],
                          views: int, info: dict, extras: dict) -> dict[str, Any]:
         """MAR-3D: every shape encoded by the VecSetVAE at both levels (``cache["low"]``, ``cache["high"]``,
-        from :func:`~sciGen.shapes.tokens.latent_cache`); the latents' standard deviation per level (training
+        from :func:`~sciGen.shapes.tokens.token_cache`); the latents' standard deviation per level (training
         shapes) becomes the model's normalising scale."""
         from sciGen.shapes.dataset import LatentDataset, collate_dicts
         vae = self.tokenizer

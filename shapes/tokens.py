@@ -37,24 +37,35 @@ def tokenize_cache(vat: Any, cache: dict[str, Any], views: int = 1, console: Any
     return out
 
 
-def latent_cache(vae: Any, tokenizer_path: str | Path, train: str, cfg: Any, views: int,
-                 console: Any = None) -> dict[str, Any]:
-    """A continuous tokenizer's latents of every cached shape, kept beside the shape cache: ``low``
-    (views, S, L_lo, V) and ``high`` (views, S, L_hi, V) float16, with the shape cache's ``keys``,
-    ``categories`` and ``errors``.  Keyed by the shape-cache spec, the tokenizer file's SHA-256, ``views``
-    and ``cfg.sample_points``; once written, retraining reads only this file (MAR-3D's data)."""
+def token_cache(tok: Any, tokenizer_path: str | Path, train: str, cfg: Any, views: int, console: Any = None,
+                cut_points: int | None = None) -> dict[str, Any]:
+    """A tokenizer's output on every cached shape, kept beside the shape cache so that retraining a generator
+    reads one file: a continuous tokenizer's (VecSetVAE) latents ``low`` (views, S, L_lo, V) and ``high``
+    (views, S, L_hi, V) float16, or a code tokenizer's (VAT, TriplaneVQ) ``codes`` (views, S, T) int16; with
+    ``cut_points`` also ``surface`` (S, P, 3) float16, the surface points Argus3D cuts its partial clouds
+    from (P = ``cut_points``, a seeded subset; 0 = all); and the shape cache's ``keys``, ``categories`` and
+    ``errors``.  Keyed by the shape-cache spec, the tokenizer file's SHA-256, ``views``, ``cfg.sample_points``
+    and ``cut_points``; once written, neither meshes nor the shape cache are read again."""
     from sciGen.shapes.dataset import build_cache, cache_path
 
     shapes = cache_path(train, cfg)
     digest = hashlib.sha256(Path(tokenizer_path).read_bytes()).hexdigest()
-    key = hashlib.md5(f"{shapes.name}|{digest}|{views}|{cfg.sample_points}".encode()).hexdigest()[:12]
-    path = shapes.parent / f"latents-{key}.npz"
+    latent = hasattr(tok, "latent_dim")  # a VecSetVAE (as ShapesAdapter.continuous)
+    spec = f"{shapes.name}|{digest}|{views}|{cfg.sample_points}" + ("" if latent else f"|codes|{cut_points}")
+    path = shapes.parent / f"{'latents' if latent else 'codes'}-{hashlib.md5(spec.encode()).hexdigest()[:12]}.npz"
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files} | {"path": str(path)}
     cache = build_cache(train, cfg, console)
-    out = {k: tokenize_cache(vae, cache, views, console, n_points=cfg.sample_points, level=k).astype(np.float16)
-           for k in ("low", "high")}
+    if latent:
+        out = {k: tokenize_cache(tok, cache, views, console, n_points=cfg.sample_points, level=k).astype(np.float16)
+               for k in ("low", "high")}
+    else:
+        out = {"codes": tokenize_cache(tok, cache, views, console, n_points=cfg.sample_points)}
+    if cut_points is not None:
+        N = cache["surface"].shape[1]
+        pick = np.sort(np.random.default_rng(4243).permutation(N)[:cut_points or N])
+        out["surface"] = np.ascontiguousarray(cache["surface"][:, pick, :3])
     out |= {k: cache[k] for k in ("keys", "categories", "errors")}
     atomic_write(path, lambda tmp: np.savez(tmp, **out))
     return out | {"path": str(path)}

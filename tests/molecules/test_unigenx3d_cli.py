@@ -51,6 +51,12 @@ def test_unigenx3d_train_generate_evaluate(tmp_path: Path, run_scigen) -> None:
     model, adapter = load_model(ckpt, domain="molecules")
     assert model.meta["skipped"] == 1 and adapter.conformer is not None
     assert set(adapter.vocab.numbers) == {"<xyz:C>", "<xyz:H>", "<xyz:N>", "<xyz:O>", "<xyz:F>"}
+    model.meta = {"sampling": {"value_temperature": 0.3}, "sampling_conformers": {"value_temperature": 0.5}}
+    kn = adapter.sampling_knobs(model, {"condition": adapter.condition_id("CC(=O)O")})
+    assert "template" in kn and kn["value_temperature"] == 0.5  # a conformer task: its own measured setting
+    kn = adapter.sampling_knobs(model, {"condition": adapter.condition_id("CC(=O)O"), "value_temperature": 0.2})
+    assert kn["value_temperature"] == 0.2  # the user's knob wins
+    assert "value_temperature" not in adapter.sampling_knobs(model, {})  # de novo: meta["sampling"] applies later
 
     out = tmp_path / "denovo.sdf"
     r = run_scigen("generate", "molecules", "--generator", "unigenx-3d", "--checkpoint", ckpt, "-n", "6", "-o", out,

@@ -80,30 +80,38 @@ def test_condition_points_need_argus3d(models, run_scigen, tmp_path):
     assert r.returncode == 2 and "argus3d" in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
-def test_mar3d_retrains_from_its_latent_cache_alone(models, tmp_path):
-    """The VecSetVAE latents MAR-3D trained on are kept (float16, both levels, 2 views); a cache folder holding
-    only that file is enough to train again — no meshes are read and no surface samples are made."""
-    (lat,) = (models["root"] / "cache").glob("latents-*.npz")
-    with np.load(lat) as z:
+@pytest.mark.parametrize("name, prefix", [("argus3d", "codes"), ("mar3d", "latents")])
+def test_generators_retrain_from_their_token_cache_alone(models, tmp_path, name, prefix):
+    """What a generator trained on is kept: Argus3D's TriplaneVQ codes (int16, 2 views) with the surface points
+    it cuts partial clouds from, MAR-3D's VecSetVAE latents (float16, both levels, 2 views).  A cache folder
+    holding only that file is enough to train again: no meshes are read and no surface samples are made."""
+    (kept,) = (models["root"] / "cache").glob(f"{prefix}-*.npz")
+    with np.load(kept) as z:
         S = len(z["keys"])
         assert S == len(z["categories"]) > 0
-        assert z["low"].dtype == z["high"].dtype == np.float16
-        assert z["low"].shape == (2, S, 12, 4) and z["high"].shape == (2, S, 48, 4)
-        assert np.isfinite(z["high"]).all() and z["high"].std() > 0
+        if name == "mar3d":
+            assert z["low"].dtype == z["high"].dtype == np.float16
+            assert z["low"].shape == (2, S, 12, 4) and z["high"].shape == (2, S, 48, 4)
+            assert np.isfinite(z["high"]).all() and z["high"].std() > 0
+        else:
+            assert z["codes"].dtype == np.int16 and z["codes"].shape[:2] == (2, S)
+            assert 0 <= z["codes"].min() and z["codes"].max() < 16 and len(np.unique(z["codes"])) > 1
+            assert z["surface"].shape == (S, 1024, 3) and np.abs(z["surface"]).max() <= 1.0
     only = tmp_path / "cache"
     only.mkdir()
-    shutil.copy(lat, only / lat.name)
-    cfg = tmp_path / "mar3d.yaml"
-    cfg.write_text(CFGS["mar3d"][0].format(data=tmp_path / "no-such-folder", cache=only, steps=2, vae=models["vae"]))
+    shutil.copy(kept, only / kept.name)
+    cfg = tmp_path / f"{name}.yaml"
+    text, tok = CFGS[name][0], {"vq": models["vq"], "vae": models["vae"]}
+    cfg.write_text(text.format(data=tmp_path / "no-such-folder", cache=only, steps=2, **tok))
     with pytest.raises(AssertionError, match="no-such-folder"):  # another data path → another cache key
         scigen_train(cfg, tmp_path / "run0")
-    cfg.write_text(CFGS["mar3d"][0].format(data=models["data"], cache=only, steps=2, vae=models["vae"]))
-    shutil.move(models["data"], tmp_path / "moved")  # the meshes are gone; the latents are all it needs
+    cfg.write_text(text.format(data=models["data"], cache=only, steps=2, **tok))
+    shutil.move(models["data"], tmp_path / "moved")  # the meshes are gone; the kept tokens are all it needs
     try:
         assert scigen_train(cfg, tmp_path / "run").is_file()
     finally:
         shutil.move(tmp_path / "moved", models["data"])
-    assert [p.name for p in only.iterdir()] == [lat.name]
+    assert [p.name for p in only.iterdir()] == [kept.name]
 
 
 def test_mar3d_low_stage_and_cascade_decode(models):
