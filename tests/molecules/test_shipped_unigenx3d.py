@@ -23,6 +23,7 @@ def test_shipped_conformers_floor() -> None:
     for s in QM9_LIKE:
         knobs = adapter.sampling_knobs(model, {"condition": adapter.condition_id(s)})
         templates += [knobs.pop("template")] * 3
+    assert knobs["value_temperature"] == 0.5  # the checkpoint's conformer setting (meta["sampling_conformers"])
     res = fill_structures(model, adapter, templates, seed=0, **knobs)
     assert len(res.structures) >= 0.9 * len(templates)
     drawn = [getattr(d, "structure", d) for d in res.draws]  # every decoded conformer, in template order

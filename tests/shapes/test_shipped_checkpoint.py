@@ -17,7 +17,8 @@ FSCORE_FLOOR = 0.55
 REAL_FLOOR = 0.40
 G3PT = checkpoints_dir() / "shapes-g3pt.pt"
 # Measured with this file's own draws: the mean F-score@0.02 (4,096 points) of each chair to its nearest of 30
-# held-out chairs is 0.158 (Argus3D, 1,200-step model) and 0.202 (MAR-3D), where a mug scores 0.03.  Argus3D
+# held-out chairs is 0.158 (Argus3D, 1,200-step model) and 0.157 (MAR-3D trained on a GPU; the CPU-trained one 0.202,
+# though it is far worse on bench/shapes_compare.py's 800 draws), where a mug scores 0.03.  Argus3D
 # completions (best of 16, 100k points a side): bench/shapes_compare.py 0.565 over 80 (mug 0.48, bottle 0.70,
 # vase 0.78); this file's three (mug, vase, bottle at 64³) score 0.59, 0.93, 0.70 (mean 0.74).  Full numbers: the model cards.
 NEAREST_FLOOR = 0.10
