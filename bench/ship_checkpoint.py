@@ -30,14 +30,12 @@ def main() -> None:
     a = ap.parse_args()
     load_checkpoint(a.src)  # validates format and version
     blob = torch.load(a.src, map_location="cpu", weights_only=True)
-    for key, pairs in (("sampling", a.sampling), ("sampling_csp", a.sampling_csp),
-                       ("sampling_completion", a.sampling_completion), ("sampling_conformers", a.sampling_conformers)):
-        if pairs:
+    keys = ("sampling", "sampling_csp", "sampling_completion", "sampling_conformers")
+    for key in keys:
+        if pairs := getattr(a, key):
             blob["meta"][key] = {k: float(v) if "." in v else int(v) for k, v in (kv.split("=", 1) for kv in pairs)}
     atomic_write(a.dst, lambda tmp: torch.save(blob, tmp))
-    print(f"{a.dst}: sampling {blob['meta'].get('sampling', {})}, CSP {blob['meta'].get('sampling_csp', {})}, "
-          f"completion {blob['meta'].get('sampling_completion', {})}, "
-          f"conformers {blob['meta'].get('sampling_conformers', {})}")
+    print(f"{a.dst}: " + ", ".join(f"{k} {blob['meta'].get(k, {})}" for k in keys))
 
 
 if __name__ == "__main__":

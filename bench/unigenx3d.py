@@ -70,10 +70,10 @@ def main() -> None:
     work = Path(a.workdir)
     work.mkdir(parents=True, exist_ok=True)
     model, adapter = load("molecules", generator="unigenx-3d", checkpoint=a.checkpoint, device="cpu")
+    meta = getattr(model, "meta", {})
     result: dict = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "machine": platform.processor()
                     or platform.machine(), "torch_threads": torch.get_num_threads(),
-                    "sampling": dict(getattr(model, "meta", {}).get("sampling", {})),
-                    "sampling_conformers": dict(getattr(model, "meta", {}).get("sampling_conformers", {}))}
+                    **{k: dict(meta.get(k, {})) for k in ("sampling", "sampling_conformers")}}
 
     refs = reference_set(Path(a.data), a.n_molecules, a.seed)
     adapter.names = [f"{i:06d}" for i in range(len(refs))]

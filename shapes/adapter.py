@@ -344,7 +344,7 @@ class ShapesAdapter(Adapter):
         vat = self.tokenizer
         extras = {"tokenizer": {"generator": tok_kind, "config": blob["config"], "state_dict": blob["state_dict"]}}
         # the tokenizer's output (and Argus3D's surfaces to cut) is cached: a retraining reads one file
-        cache = token_cache(vat, path, data.train, dcfg, views, console,
+        cache = token_cache(vat, path, data.train, dcfg, views, self.continuous, console,
                             cut_points=cut_points if generator == "argus3d" else None)
         keys, tr, va, info, cats = split(cache)
         info |= {"views": views, "tokenizer": str(path)}

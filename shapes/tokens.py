@@ -37,10 +37,10 @@ def tokenize_cache(vat: Any, cache: dict[str, Any], views: int = 1, console: Any
     return out
 
 
-def token_cache(tok: Any, tokenizer_path: str | Path, train: str, cfg: Any, views: int, console: Any = None,
-                cut_points: int | None = None) -> dict[str, Any]:
+def token_cache(tok: Any, tokenizer_path: str | Path, train: str, cfg: Any, views: int, latent: bool,
+                console: Any = None, cut_points: int | None = None) -> dict[str, Any]:
     """A tokenizer's output on every cached shape, kept beside the shape cache so that retraining a generator
-    reads one file: a continuous tokenizer's (VecSetVAE) latents ``low`` (views, S, L_lo, V) and ``high``
+    reads one file: with ``latent``, a continuous tokenizer's (VecSetVAE) latents ``low`` (views, S, L_lo, V) and ``high``
     (views, S, L_hi, V) float16, or a code tokenizer's (VAT, TriplaneVQ) ``codes`` (views, S, T) int16; with
     ``cut_points`` also ``surface`` (S, P, 3) float16, the surface points Argus3D cuts its partial clouds
     from (P = ``cut_points``, a seeded subset; 0 = all); and the shape cache's ``keys``, ``categories`` and
@@ -50,7 +50,6 @@ def token_cache(tok: Any, tokenizer_path: str | Path, train: str, cfg: Any, view
 
     shapes = cache_path(train, cfg)
     digest = hashlib.sha256(Path(tokenizer_path).read_bytes()).hexdigest()
-    latent = hasattr(tok, "latent_dim")  # a VecSetVAE (as ShapesAdapter.continuous)
     spec = f"{shapes.name}|{digest}|{views}|{cfg.sample_points}" + ("" if latent else f"|codes|{cut_points}")
     path = shapes.parent / f"{'latents' if latent else 'codes'}-{hashlib.md5(spec.encode()).hexdigest()[:12]}.npz"
     if path.is_file():
