@@ -1,11 +1,14 @@
 """Choose a shapes checkpoint's sampling settings without touching the evaluation references: mean 1-NNA-CD
-over chairs, mugs, lamps and tables, 32 draws each, against 32 procedural shapes of seed 2 (the training set
-is seed 0, ``bench/shapes_compare.py`` evaluates against seed 1).  One line per setting (a JSON knob dict).
+over chairs, mugs, lamps and tables (``--categories``), ``--n`` draws each, against ``--n`` procedural shapes
+of seed 2 (the training set is seed 0, ``bench/shapes_compare.py`` evaluates against seed 1).  One line per
+setting (a JSON knob dict).  1-NNA grows with the sample size (nearest neighbours get closer, the classifier
+sharper): ``--n 100`` matches the evaluation's scale, the default 32 is quicker and reads lower.
 
-    python bench/shapes_sampling_probe.py runs/shapes-mar3d-ft/model.pt '{}' '{"temperature": 1.15}'
+    python bench/shapes_sampling_probe.py runs/shapes-mar3d-ft/model.pt '{}' '{"temperature": 1.15}' [--n 100]
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -20,19 +23,22 @@ from sciGen.api import load  # noqa: E402
 from sciGen.shapes.geometry import sample_surface  # noqa: E402
 from sciGen.shapes.metrics import distribution_metrics  # noqa: E402
 
-CATEGORIES, N = ("chair", "mug", "lamp", "table"), 32
-
 
 def main() -> None:
-    ckpt, settings = sys.argv[1], [json.loads(s) for s in sys.argv[2:]] or [{}]
+    ap = argparse.ArgumentParser()
+    ap.add_argument("checkpoint")
+    ap.add_argument("settings", nargs="*", type=json.loads, help="JSON knob dicts, one line each (none: '{}')")
+    ap.add_argument("--n", type=int, default=32, help="draws and references per category")
+    ap.add_argument("--categories", nargs="+", default=["chair", "mug", "lamp", "table"])
+    a = ap.parse_args()
     rng = np.random.default_rng(5)
-    refs = references(list(CATEGORIES), N, rng, seed=2)
-    model, adapter = load("shapes", checkpoint=ckpt, device="cpu")
+    refs = references(a.categories, a.n, rng, seed=2)
+    model, adapter = load("shapes", checkpoint=a.checkpoint, device="cpu")
     adapter.resolution = 64
-    for knobs in settings:
+    for knobs in a.settings or [{}]:
         t, out = time.time(), {}
-        for ci, c in enumerate(CATEGORIES):
-            valid, _ = draw("probe", model, adapter, c, N, 100 + ci, **knobs)
+        for ci, c in enumerate(a.categories):
+            valid, _ = draw("probe", model, adapter, c, a.n, 100 + ci, **knobs)
             m = distribution_metrics([sample_surface(s, 2048, rng)[0] for s in valid], refs[c])
             out[c] = round(m["1-NNA-CD"], 3)
         print(json.dumps(knobs), out, "mean", round(float(np.mean(list(out.values()))), 3),
