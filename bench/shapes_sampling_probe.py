@@ -17,11 +17,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shapes_compare import draw, references  # noqa: E402
+from shapes_compare import draw, references, score  # noqa: E402
 
 from sciGen.api import load  # noqa: E402
-from sciGen.shapes.geometry import sample_surface  # noqa: E402
-from sciGen.shapes.metrics import distribution_metrics  # noqa: E402
 
 
 def main() -> None:
@@ -39,8 +37,7 @@ def main() -> None:
         t, out = time.time(), {}
         for ci, c in enumerate(a.categories):
             valid, _ = draw("probe", model, adapter, c, a.n, 100 + ci, **knobs)
-            m = distribution_metrics([sample_surface(s, 2048, rng)[0] for s in valid], refs[c])
-            out[c] = round(m["1-NNA-CD"], 3)
+            out[c] = round(score(valid, a.n, refs[c], 0.0, rng)["1-NNA-CD"], 3)
         print(json.dumps(knobs), out, "mean", round(float(np.mean(list(out.values()))), 3),
               f"{time.time() - t:.0f} s", flush=True)
 

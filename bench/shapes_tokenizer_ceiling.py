@@ -15,11 +15,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shapes_compare import references  # noqa: E402
+from shapes_compare import references, score  # noqa: E402
 
 from sciGen.api import load  # noqa: E402
-from sciGen.shapes.geometry import sample_surface  # noqa: E402
-from sciGen.shapes.metrics import distribution_metrics  # noqa: E402
 from sciGen.shapes.procedural import instance  # noqa: E402
 
 
@@ -33,9 +31,9 @@ def main() -> None:
     adapter.resolution = 64
     for c in cats:
         shapes = [instance(c, i, seed=2) for i in range(n)]
-        raw = distribution_metrics([sample_surface(s, 2048, rng)[0] for s in shapes], refs[c])["1-NNA-CD"]
+        raw = score(shapes, n, refs[c], 0.0, rng)["1-NNA-CD"]
         rec = [adapter.decode(adapter.encode(s, c)) for s in shapes]
-        r = distribution_metrics([sample_surface(s, 2048, rng)[0] for s in rec], refs[c])["1-NNA-CD"]
+        r = score(rec, n, refs[c], 0.0, rng)["1-NNA-CD"]
         print(c, "seed-2 shapes", round(raw, 3), "their reconstructions", round(r, 3), flush=True)
 
 
