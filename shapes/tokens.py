@@ -80,13 +80,17 @@ def partial_codes(tok: Any, points: torch.Tensor) -> torch.Tensor:
 
 class PartialCodesCollate:
     """Collate Argus3D items (:class:`~sciGen.shapes.dataset.PartialCodesDataset`) and add ``partial``
-    (B, T): the tokenizer's codes of each item's partial cloud, or K (none) where ``has_points`` is false."""
+    (B, T): the tokenizer's codes of each item's partial cloud, or K (none) where ``has_points`` is false.
+    Collated in the main process on a machine with a GPU, the tokenizer runs there."""
 
     def __init__(self, tok: Any) -> None:
         self.tok = tok
 
     def __call__(self, items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         from sciGen.shapes.dataset import collate_dicts
+        if (torch.cuda.is_available() and self.tok.device.type == "cpu"
+                and torch.utils.data.get_worker_info() is None):
+            self.tok.to("cuda")  # in the main process the accelerator encodes the partial clouds (not in workers)
         batch = collate_dicts(items)
         codes = partial_codes(self.tok, batch["points"]).cpu()
         none = torch.full_like(codes, self.tok.codebook_size)
