@@ -76,7 +76,17 @@ def to_dict(obj: Any) -> dict:
     return dataclasses.asdict(obj)
 
 
-def load_yaml(path: str | Path) -> dict:
+def merge(base: dict, overlay: dict) -> dict:
+    """``base`` with ``overlay`` laid over it: mappings merge key by key, anything else (lists too) is replaced."""
+    out = dict(base)
+    for k, v in overlay.items():
+        out[k] = merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def load_yaml(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """A YAML mapping; a top-level ``base: other.yaml`` (a path relative to this file) makes the file an overlay
+    on that one (:func:`merge`), so a later stage names only what it changes.  The result has no ``base`` key."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found")
@@ -86,4 +96,15 @@ def load_yaml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid YAML ({e.__class__.__name__})") from None
     if not isinstance(d, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
-    return d
+    if "base" not in d:
+        return d
+    base = d.pop("base")
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base: expected a file name, got {base!r}")
+    base_path = path.parent / base
+    if base_path.resolve() in {p.resolve() for p in (*_chain, path)}:
+        raise ConfigError(f"{path}: base {base} leads back to itself")
+    try:
+        return merge(load_yaml(base_path, (*_chain, path)), d)
+    except ConfigError as e:
+        raise ConfigError(f"{path}: base {e}") from None
