@@ -72,3 +72,32 @@ def test_init_from_starts_a_new_run_from_a_checkpoint(tmp_path: Path, tiny_confi
     save_checkpoint(wrong, generator="unigenx", domain="molecules", config={}, vocab={}, state_dict=sd)
     with pytest.raises(ConfigError, match="does not fit this model"):
         init_weights(fresh, wrong, "unigenx")
+
+
+def test_device_train_probes_sizes_trains_and_splits(tmp_path: Path, tiny_config) -> None:
+    """bench/device_train.py (the lent-GPU recipe) on CPU: two configs probed, sized to the budget by the slower
+    rate as an overlay on each, trained side by side, checkpoints returned in parts that join back."""
+    import json
+    import subprocess
+    import sys
+
+    cfg, _ = tiny_config(steps=6)
+    other = tmp_path / "other.yaml"
+    other.write_text(f"base: {cfg.name}\nmodel:\n  transformer:\n    d_model: 48\n")
+    script = Path(__file__).resolve().parents[2] / "bench" / "device_train.py"
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, str(script), str(cfg), str(other), "--budget", "0.1", "--probe", "8",
+                        "--out", str(out), "--work", str(tmp_path / "work"), "--part-mb", "1"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    rep = json.loads((out / "device_train.json").read_text())
+    assert set(rep["runs"]) == {"tiny", "other"}
+    for name, run in rep["runs"].items():
+        assert run["exit"] == 0 and run["max_steps"] == 50 and run["probe_steps_per_s"] > 0
+        joined = b"".join((out / p).read_bytes() for p in run["parts"])
+        assert len(joined) == run["model_bytes"]
+        (tmp_path / f"{name}.pt").write_bytes(joined)
+        model, _ = load_model(tmp_path / f"{name}.pt", domain="molecules")
+        assert model.meta["steps"] == 50
+        assert (out / f"{name}.metrics.csv").is_file()
+    assert load_model(tmp_path / "other.pt")[0].cfg.transformer.d_model == 48
