@@ -45,19 +45,23 @@ def _graph_from_text(item: tuple[int, str, bool, bool]) -> tuple[int, str, tuple
         return i, text, None, str(e)
 
 
-def _geometry_record(item: tuple[int, str, str, str, bool]) -> tuple[int, str, tuple | None, str]:
-    """(index, SMILES, elements, xyz, hydrogens) → (index, key, (tokens, values) or None, reason).  Workers."""
+def _geometry_record(item: tuple[int, str, str, str, bool, int]) -> tuple[int, str, list | None, str]:
+    """(index, SMILES, elements, xyz, hydrogens, augment) → (index, key, [(tokens, values), …] or None, reason):
+    the canonical sequence, then ``augment`` − 1 from random SMILES (seeded by the index).  Workers."""
     from sciGen.molecules.conformer import ConformerError, ConformerSequence
     from sciGen.molecules.geometry import mol_from_xyz
 
-    i, smi, elements, xyz, hydrogens = item
+    i, smi, elements, xyz, hydrogens, augment = item
     try:
         symbols = elements.split()
         coords = np.asarray(xyz.split(), dtype=np.float64).reshape(-1, 3)
         if len(coords) != len(symbols):
             raise ConformerError(f"{len(symbols)} elements but {len(coords)} positions")
-        tokens, values = ConformerSequence(hydrogens).encode(mol_from_xyz(smi, symbols, coords))
-        return i, "".join(tokens[: tokens.index("<coords>")]), (tokens, values), ""
+        codec, mol = ConformerSequence(hydrogens), mol_from_xyz(smi, symbols, coords)
+        tokens, values = codec.encode(mol)
+        rng = np.random.default_rng(i)
+        seqs = [(tokens, values)] + [codec.encode(mol, rng=rng) for _ in range(augment - 1)]
+        return i, "".join(tokens[: tokens.index("<coords>")]), seqs, ""
     except (ConformerError, ValueError) as e:
         return i, smi, None, str(e)
 
@@ -181,16 +185,21 @@ class MoleculesAdapter(Adapter):
         return TrainingRecord(smi, _TOKENIZER.encode(smi))
 
     def training_records(self, path: str | Path, errors: list[BadRecord] | None = None, workers: int = 1,
-                         coords: bool = False, hydrogens: bool = True, split: str | None = None) -> list[TrainingRecord]:
+                         coords: bool = False, hydrogens: bool = True, split: str | None = None,
+                         augment: int = 1) -> list[TrainingRecord]:
         """Parse, canonicalize and tokenize every record, in ``workers`` processes for SMILES files.  With
         ``coords`` (config ``data.options``) records are molecules with coordinates — an SDF, or a CSV (.csv, .gz, .xz) with
         ``smiles``, ``elements`` and ``xyz_ang`` columns such as QM9's (``split`` keeps one split) — and the
-        sequences carry one coordinate slot per atom (hydrogens included unless ``hydrogens: false``)."""
+        sequences carry one coordinate slot per atom (hydrogens included unless ``hydrogens: false``).
+        ``augment: K`` writes each CSV molecule K times: its canonical SMILES, then K − 1 random SMILES (other atom
+        orders, so other frames); all K share the canonical key, so they fall on one side of the hold-out."""
         path = Path(path)
         if not path.is_file():
             raise ReadError(f"{path}: file not found")
+        if augment < 1 or (augment > 1 and not coords):
+            raise ReadError(f"data option augment: {augment} — a count ≥ 1, and above 1 only with 'coords: true'")
         if coords:
-            return self._geometry_records(path, errors, workers, hydrogens, split)
+            return self._geometry_records(path, errors, workers, hydrogens, split, augment)
         if split is not None:
             raise ReadError("data option 'split' is only available with 'coords: true'")
         if self.format_for(path).name == "sdf":
@@ -213,12 +222,14 @@ class MoleculesAdapter(Adapter):
         return out
 
     def _geometry_records(self, path: Path, errors: list[BadRecord] | None, workers: int, hydrogens: bool,
-                          split: str | None) -> list[TrainingRecord]:
+                          split: str | None, augment: int = 1) -> list[TrainingRecord]:
         from sciGen.molecules.conformer import ConformerError
 
         self._use_3d(hydrogens)
         out, bad = [], []
         if path.name.lower().endswith(".sdf"):
+            if augment > 1:
+                raise ReadError(f"{path}: data option augment is for CSV files (an SDF is read as written)")
             for i, mol in enumerate(self.read(path, errors), start=1):
                 try:
                     tokens, values = self.conformer.encode(mol)
@@ -241,7 +252,7 @@ class MoleculesAdapter(Adapter):
                 df = df[df[cols["split"]] == split]
                 if not len(df):
                     raise ReadError(f"{path}: no rows of split {split!r}")
-            work = [(int(i) + 2, r[0], r[1], r[2], hydrogens) for i, r in
+            work = [(int(i) + 2, r[0], r[1], r[2], hydrogens, augment) for i, r in
                     zip(df.index, df[[cols["smiles"], cols["elements"], cols["xyz_ang"]]].itertuples(index=False))]
             if workers > 1 and len(work) > 5000:
                 with mp.get_context("fork").Pool(workers) as pool:
@@ -252,7 +263,7 @@ class MoleculesAdapter(Adapter):
                 if rec is None:
                     bad.append(BadRecord(str(path), i, key, reason))
                 else:
-                    out.append(TrainingRecord(key, rec[0], np.asarray(rec[1])))
+                    out += [TrainingRecord(key, tokens, np.asarray(values)) for tokens, values in rec]
         if bad and errors is None:
             raise ReadError(str(bad[0]))
         seen = {t for r in out for t in r.tokens if t.startswith("<xyz:")}

@@ -88,8 +88,12 @@ class ConformerSequence:
 
     hydrogens: bool = True
 
-    def encode(self, mol: Chem.Mol, conf_id: int = -1) -> tuple[list[str], np.ndarray]:
-        """``mol`` must carry a 3D conformer (and explicit hydrogens when ``hydrogens``)."""
+    def encode(self, mol: Chem.Mol, conf_id: int = -1,
+               rng: np.random.Generator | None = None) -> tuple[list[str], np.ndarray]:
+        """``mol`` must carry a 3D conformer (and explicit hydrogens when ``hydrogens``).  With ``rng`` the SMILES
+        is a random one (atoms renumbered by a permutation from ``rng``, written without canonical ordering):
+        another atom order, and so another canonical frame, of the same molecule and geometry — training-data
+        augmentation (randomized SMILES, Arús-Pous et al. 2019)."""
         if mol.GetNumConformers() == 0:
             raise ConformerError("no coordinates")
         m = Chem.Mol(mol)
@@ -100,8 +104,12 @@ class ConformerSequence:
         if not heavy_idx:
             raise ConformerError("no heavy atom")
         heavy = Chem.RemoveAllHs(m, sanitize=False)
-        smi = Chem.MolToSmiles(heavy)
-        out_order = [heavy_idx[i] for i in heavy.GetPropsAsDict(True, True)["_smilesAtomOutputOrder"]]
+        perm = list(range(heavy.GetNumAtoms()))
+        if rng is not None:
+            perm = [int(i) for i in rng.permutation(len(perm))]
+            heavy = Chem.RenumberAtoms(heavy, perm)  # new atom j is old atom perm[j]
+        smi = Chem.MolToSmiles(heavy, canonical=rng is None)
+        out_order = [heavy_idx[perm[i]] for i in heavy.GetPropsAsDict(True, True)["_smilesAtomOutputOrder"]]
         order = sequence_order(m, out_order) if self.hydrogens else out_order
         unknown = sorted({m.GetAtomWithIdx(i).GetSymbol() for i in order} - set(ELEMENTS))
         if unknown:

@@ -84,3 +84,28 @@ def test_decode_errors_name_the_problem() -> None:
         codec.encode(Chem.AddHs(Chem.MolFromSmiles("CCO")))
     with pytest.raises(ConformerError, match="hydrogens without coordinates"):
         codec.encode(Chem.RemoveHs(embedded("CCO")))
+
+
+@pytest.mark.parametrize("smi", QM9_LIKE)
+def test_random_smiles_encode_the_same_molecule_and_geometry_in_another_order(smi: str) -> None:
+    codec = ConformerSequence()
+    mol = embedded(smi)
+    canon, _ = codec.encode(mol)
+    rng = np.random.default_rng(0)
+    orders = set()
+    for _ in range(6):
+        tokens, values = codec.encode(mol, rng=rng)
+        k = tokens.index(COORDS)
+        orders.add(tuple(tokens[:k]))
+        back = codec.decode(tokens, np.nan_to_num(values))
+        ref = Chem.Mol(mol)
+        Chem.AssignStereochemistryFrom3D(ref)
+        Chem.AssignStereochemistryFrom3D(back)
+        assert Chem.MolToSmiles(Chem.RemoveHs(back)) == Chem.MolToSmiles(Chem.RemoveHs(ref))
+        assert np.allclose(np.sort(_dist(back).ravel()), np.sort(_dist(mol).ravel()), atol=1e-4)
+        assert values[k + 1:k + 2].tolist() == [[0.0, 0.0, 0.0]]  # each order has its own first-atom frame
+    if mol.GetNumHeavyAtoms() > 3:
+        assert len(orders) > 1  # the orders differ, not just the seed
+    again = [codec.encode(mol, rng=np.random.default_rng(0))[0] for _ in range(2)]
+    assert again[0] == again[1]  # seeded: reproducible
+    assert codec.encode(mol)[0] == canon  # without rng: the canonical sequence

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rdkit import Chem
 
 from sciGen.train import load_model
@@ -102,3 +103,23 @@ def test_unigenx3d_train_generate_evaluate(tmp_path: Path, run_scigen) -> None:
     assert r.returncode == 2 and "unparsable SMILES" in r.stderr
     r = run_scigen("evaluate", "molecules", out, "--task", "3d", "--baseline", "etkdg")
     assert r.returncode == 2 and "--baseline needs --task conformers" in r.stderr
+
+
+def test_augment_writes_random_orders_under_the_canonical_key(tmp_path: Path) -> None:
+    from sciGen.adapter import ReadError
+    from sciGen.molecules.adapter import MoleculesAdapter
+
+    data = tmp_path / "qm9like.csv"
+    data.write_text("\n".join(["smiles,elements,xyz_ang,split"] + [_row(s, embedded(s)) for s in QM9_LIKE]) + "\n")
+    one = MoleculesAdapter().training_records(data, coords=True, split="train")
+    four = MoleculesAdapter().training_records(data, coords=True, split="train", augment=4)
+    assert len(four) == 4 * len(one) == 4 * len(QM9_LIKE)
+    for i, rec in enumerate(one):
+        group = four[4 * i:4 * i + 4]
+        assert {r.key for r in group} == {rec.key}  # one hold-out side for all orders of a molecule
+        assert group[0].tokens == rec.tokens and np.allclose(group[0].values, rec.values, equal_nan=True)
+        n_slots = [sum(t.startswith("<xyz:") for t in r.tokens) for r in group]
+        assert len(set(n_slots)) == 1
+    assert MoleculesAdapter().training_records(data, coords=True, split="train", augment=4)[5].tokens == four[5].tokens
+    with pytest.raises(ReadError, match="augment"):
+        MoleculesAdapter().training_records(data, augment=2)
