@@ -35,9 +35,9 @@ from sciGen.molecules.stability import metrics_3d
 QM9 = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "qm9" / "qm9_train_val.csv.xz"
 
 
-def reference_set(path: Path, n: int, seed: int) -> list:
+def reference_set(path: Path, n: int, seed: int, split: str = "val") -> list:
     df = pd.read_csv(path, usecols=["smiles", "elements", "xyz_ang", "split"], dtype=str)
-    df = df[df.split == "val"].sample(frac=1.0, random_state=seed)
+    df = df[df.split == split].sample(frac=1.0, random_state=seed)
     out = []
     for smi, el, xyz, _ in df.itertuples(index=False):
         try:
