@@ -197,7 +197,7 @@ class MoleculesAdapter(Adapter):
         if not path.is_file():
             raise ReadError(f"{path}: file not found")
         if augment < 1 or (augment > 1 and not coords):
-            raise ReadError(f"data option augment: {augment} — a count ≥ 1, and above 1 only with 'coords: true'")
+            raise ReadError(f"{path}: data option augment: {augment} — a count ≥ 1, above 1 only with coords: true")
         if coords:
             return self._geometry_records(path, errors, workers, hydrogens, split, augment)
         if split is not None:
