@@ -61,11 +61,14 @@ def probe_one(config: str, output: str, steps: int) -> None:
 
 def run_all(cmds: list[list[str]], logs: list[Path]) -> list[int]:
     """Start every command at once (stdout + stderr to its log), wait for all; their exit codes."""
-    procs = []
-    for cmd, log in zip(cmds, logs):
-        procs.append(subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                                      env={**os.environ, "PYTHONUNBUFFERED": "1"}))
-    return [p.wait() for p in procs]
+    files = [log.open("w") for log in logs]
+    try:
+        procs = [subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                 for cmd, f in zip(cmds, files)]
+        return [p.wait() for p in procs]
+    finally:
+        for f in files:
+            f.close()
 
 
 def sized_overlay(config: Path, steps: int) -> str:

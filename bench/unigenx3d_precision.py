@@ -128,7 +128,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--checkpoint", default=None, help="default: the shipped unigenx-3d model")
     ap.add_argument("--data", default=str(QM9))
-    ap.add_argument("--n-molecules", type=int, default=300)
+    ap.add_argument("--n-molecules", type=int, default=500)
     ap.add_argument("--seed", type=int, default=7, help="draw of molecules (the de novo / conformer bench uses 0)")
     ap.add_argument("--split", default="val", help="`train` measures how much better the model places atoms of "
                     "molecules it was trained on (99 %% of `train`; 1 %% is its hold-out)")
