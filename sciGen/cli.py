@@ -9,12 +9,20 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="sciGen: generate molecules, crystals, peptides, meshes and CAD parts.")
 out = Console()
 err = Console(stderr=True)
+
+
+def _emit(text: str) -> None:
+    """One line of data on stdout, verbatim: no markup (``[nH]`` is a token, not a style), no wrapping (a JSON
+    report stays on one line whatever the terminal width)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
@@ -27,7 +35,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def _fail(e: BaseException) -> None:
-    err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -140,10 +148,10 @@ def generate(
     written = adapter.write(items, output, **write_kw)
     err.print(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
               f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
-              + (" (invalid included)" if keep_invalid else ""))
+              + (" (invalid included)" if keep_invalid else ""), markup=False, highlight=False)
     if preview is not None and res.structures:
         adapter.preview(res.structures[:16], preview)
-        err.print(f"preview: {preview}")
+        err.print(f"preview: {preview}", markup=False, highlight=False)
 
 
 def _condition_lines(path: Path) -> list[str]:
@@ -162,7 +170,7 @@ def _relaxed(adapter, structures: list) -> list:
     failed = sum("relax_error" in s.properties for s in out)
     if e:
         err.print(f"relaxed {len(e)}: energy per atom mean {sum(e) / len(e):.3f} eV/atom, "
-                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""))
+                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""), markup=False, highlight=False)
     return out
 
 
@@ -207,12 +215,12 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
             shown += [s for _, s in named][: max(0, 16 - len(shown))]
     adapter.names = None
     for b in bad:
-        err.print(f"[yellow]skipped[/yellow] {b}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/yellow] {escape(b)}", highlight=False, soft_wrap=True)
     err.print(f"{len(lines) - len(bad)} condition(s), {drawn} drawn: {n_valid} valid, {drawn - n_valid} invalid "
-              f"({(drawn - n_valid) / max(drawn, 1):.1%}); wrote {written} to {output}")
+              f"({(drawn - n_valid) / max(drawn, 1):.1%}); wrote {written} to {output}", markup=False, highlight=False)
     if preview is not None and shown:
         adapter.preview(shown, preview)
-        err.print(f"preview: {preview}")
+        err.print(f"preview: {preview}", markup=False, highlight=False)
     if bad and not drawn:
         raise typer.Exit(2)
 
@@ -241,9 +249,9 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
             continue
         names += [f"{L:06d}_{k}" for k in range(n)]
     for b in bad:
-        err.print(f"[yellow]skipped[/yellow] {b}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/yellow] {escape(b)}", highlight=False, soft_wrap=True)
     if not templates:
-        err.print(f"no usable condition in {source}")
+        err.print(f"no usable condition in {source}", markup=False, highlight=False)
         raise typer.Exit(2)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"conformers of {len(templates) // n} molecule(s)", total=len(templates))
@@ -256,10 +264,10 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
     adapter.names = None
     drawn = len(templates)
     err.print(f"{len(lines) - len(bad)} molecule(s), {drawn} conformers drawn: {len(res.structures)} valid, "
-              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}")
+              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}", markup=False, highlight=False)
     if preview is not None and res.structures:
         adapter.preview(res.structures[:16], preview)
-        err.print(f"preview: {preview}")
+        err.print(f"preview: {preview}", markup=False, highlight=False)
 
 
 @app.command()
@@ -324,15 +332,15 @@ def evaluate(
                                       **({"graph_metrics": True} if graph_metrics else {}))
         title = f"{generated} vs {reference}"
         n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
-        err.print(f"{len(gen)} records read, {n_invalid} invalid")
-    table = Table(title=title)
+        err.print(f"{len(gen)} records read, {n_invalid} invalid", markup=False, highlight=False)
+    table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics.items():
         table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     out.print(table)
     if plot is not None and hasattr(adapter, "evaluate_results"):
-        err.print(f"precision–coverage curve: {plot}")
+        err.print(f"precision–coverage curve: {plot}", markup=False, highlight=False)
     if json_out:
         atomic_write_text(json_out, json.dumps(metrics, indent=2) + "\n")
 
@@ -364,7 +372,7 @@ def sequence(
 
     missing = [p for p in spectra if not p.is_file()]
     for p in missing if os.environ.get("LOCAL_RANK", "0") == "0" else ():  # DDP ranks > 0 re-run this
-        err.print(f"[yellow]warning:[/yellow] {p}: file not found (listed in the failed file)", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(str(p))}: file not found (listed in the failed file)", highlight=False)
     if len(missing) == len(spectra):
         raise ReadError(f"{spectra[0]}: file not found" if len(spectra) == 1 else "none of the spectrum files exist")
     # with --devices > 1 Lightning places the model on each rank's device
@@ -392,7 +400,7 @@ def sequence(
                 bar.update(task, advance=n, rate=f"{rate:.1f} spectra/s", skipped=skipped)
             counts = run.run(model, adapter, on_batch)
     err.print(f"{counts['written']} PSMs written to {output} ({counts['resumed']} from the earlier run); "
-              f"{counts['failed']} spectra skipped, listed in {run.failed_path}")
+              f"{counts['failed']} spectra skipped, listed in {run.failed_path}", markup=False, highlight=False)
 
 
 @app.command("train")
@@ -449,10 +457,10 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
         done += 1
         if not hasattr(adapter, "reconstruction"):
             text = adapter.token_text(s) if hasattr(adapter, "token_text") else " ".join(adapter.training_record(s).tokens)
-            out.print(text, highlight=False, soft_wrap=True)
+            _emit(text)
             continue
         for warning in adapter.input_warnings(s) if hasattr(adapter, "input_warnings") else ():
-            err.print(f"[yellow]warning:[/yellow] {path}: {warning}", highlight=False)
+            err.print(f"[yellow]warning:[/yellow] {escape(f'{path}: {warning}')}", highlight=False)
         with err.status(f"tokenizing {path}"):
             try:
                 r = adapter.reconstruction(s)
@@ -461,11 +469,11 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
         if reconstruction is not None and r.get("structure") is not None:
             adapter.write([r["structure"]], reconstruction)
         if json_out:
-            out.print(json.dumps(r["report"]), highlight=False)
+            _emit(json.dumps(r["report"]))
         else:
-            out.print(f"{path}: {r['summary']}", highlight=False)
+            _emit(f"{path}: {r['summary']}")
     for e in errors:
-        err.print(f"skipped {e}", highlight=False)
+        err.print(f"skipped {escape(str(e))}", highlight=False, soft_wrap=True)
     if errors and done == 0:
         raise typer.Exit(2)
 

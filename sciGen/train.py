@@ -18,6 +18,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 from rich.console import Console
+from rich.markup import escape
 
 from sciGen import registry
 from sciGen.adapter import BadRecord
@@ -152,9 +153,9 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
         records = records[: cfg.data.max_records]
     rank0 = int(os.environ.get("LOCAL_RANK", "0")) == 0
     if errors and rank0:
-        console.print(f"[yellow]skipped {len(errors)} bad record(s) in {cfg.data.train}[/yellow]")
+        console.print(f"[yellow]skipped {len(errors)} bad record(s) in {escape(str(cfg.data.train))}[/yellow]")
         for e in errors[:5]:
-            console.print(f"  {e}")
+            console.print(f"  {e}", markup=False, highlight=False)
     if not records:
         raise ConfigError(f"{cfg.data.train}: no usable records")
     train_recs, hold_recs = holdout_split(records, cfg.data)
@@ -211,7 +212,7 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
                         extras=extras)
         atomic_write_text(output / "train_meta.json", json.dumps(meta, indent=2, default=str))
         console.print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB) after {trainer.global_step} steps, "
-                      f"{wall:.0f} s")
+                      f"{wall:.0f} s", markup=False)
     return path
 
 
@@ -222,7 +223,7 @@ def _train_streamed(cfg: TrainConfig, raw: dict, adapter: Any, output: Path, res
     and model fields it derived from the data, and ``extras`` to store in the checkpoint."""
     tc = cfg.trainer
     vocab = adapter.default_vocab() if hasattr(adapter, "default_vocab") else None
-    console.print(f"preparing {cfg.domain} training data from {cfg.data.train}")
+    console.print(f"preparing {cfg.domain} training data from {cfg.data.train}", markup=False)
     ds = adapter.training_datasets(cfg.data, vocab, cfg.model, tc.seed, generator=cfg.generator)
     vocab = ds.get("vocab", vocab)
     fields = ds.get("fields")

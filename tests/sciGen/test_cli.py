@@ -56,3 +56,21 @@ def test_keep_invalid_and_sdf(run_scigen, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-2000:]
     mols = [m for m in Chem.SDMolSupplier(str(tmp_path / "o.sdf")) if m is not None]
     assert mols and all(m.GetConformer().Is3D() for m in mols)
+
+
+def test_tokens_and_paths_in_brackets_print_verbatim(tmp_path: Path, monkeypatch) -> None:
+    """Bracket atoms are tokens, not rich markup; a file name with brackets is named as it is; data lines never
+    wrap at the terminal width."""
+    from typer.testing import CliRunner
+
+    from sciGen.cli import app
+
+    monkeypatch.setenv("COLUMNS", "20")
+    smi = tmp_path / "a[b].smi"
+    smi.write_text("c1cc[nH]c1\nC[C@@H](N)C(=O)OCCCCCCCCCCCCCCCCCCCC\n")
+    r = CliRunner().invoke(app, ["tokenize", "molecules", str(smi)])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert len(lines) == 2 and "[nH]" in lines[0].split() and "[C@@H]" in lines[1].split()
+    r = CliRunner().invoke(app, ["evaluate", "molecules", str(tmp_path / "x[1].smi"), "--reference", str(smi)])
+    assert r.exit_code == 2 and "x[1].smi: file not found" in r.stderr
