@@ -44,14 +44,16 @@ def fscore(a: np.ndarray, b: np.ndarray, tau: float = 0.02) -> float:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
+def _unit(n: np.ndarray) -> np.ndarray:
+    """Rows of ``n`` (N, 3) scaled to unit length (zero rows stay zero)."""
+    n = np.asarray(n, dtype=np.float64)
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
 def normal_consistency(a: np.ndarray, na: np.ndarray, b: np.ndarray, nb: np.ndarray) -> float:
     """Normal consistency (ONet): mean |cos| between each point's normal and the normal of its nearest
     neighbour in the other set, averaged over both directions.  Points (N, 3), normals (N, 3)."""
-    def unit(n: np.ndarray) -> np.ndarray:
-        n = np.asarray(n, dtype=np.float64)
-        return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-
-    na, nb = unit(na), unit(nb)
+    na, nb = _unit(na), _unit(nb)
     ab = np.abs((na * nb[_nearest(a, b)[1]]).sum(axis=1)).mean()
     ba = np.abs((nb * na[_nearest(b, a)[1]]).sum(axis=1)).mean()
     return 0.5 * float(ab + ba)
@@ -73,8 +75,13 @@ def paired_metrics(mesh_a: trimesh.Trimesh, mesh_b: trimesh.Trimesh, n: int = 10
     rng = np.random.default_rng(seed)
     pa, na = sample_with_normals(mesh_a, n, rng)
     pb, nb = sample_with_normals(mesh_b, n, rng)
-    return {"chamfer": chamfer(pa, pb), "fscore": fscore(pa, pb, tau),
-            "normal_consistency": normal_consistency(pa, na, pb, nb)}
+    (d_ab, i_ab), (d_ba, i_ba) = _nearest(pa, pb), _nearest(pb, pa)  # once for all three metrics
+    precision, recall = float((d_ab <= tau).mean()), float((d_ba <= tau).mean())
+    na, nb = _unit(na), _unit(nb)
+    return {"chamfer": 0.5 * float(d_ab.mean() + d_ba.mean()),
+            "fscore": 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall),
+            "normal_consistency": 0.5 * float(np.abs((na * nb[i_ab]).sum(axis=1)).mean()
+                                              + np.abs((nb * na[i_ba]).sum(axis=1)).mean())}
 
 
 def _stack(clouds: Sequence[np.ndarray] | np.ndarray, what: str) -> torch.Tensor:

@@ -40,12 +40,47 @@ def scigen_cmd() -> list[str]:
 
 @pytest.fixture
 def run_scigen():
-    """Run the CLI in a subprocess: returns CompletedProcess with text stdout/stderr."""
-    def run(*args: str, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-        env = dict(os.environ, PYTHONWARNINGS="ignore", COLUMNS="200")
-        return subprocess.run(scigen_cmd() + [str(a) for a in args], capture_output=True, text=True,
-                              cwd=cwd, timeout=timeout, env=env)
+    """Run the CLI: returns a CompletedProcess with text stdout/stderr.
+
+    In this process by default (``typer``'s CliRunner: torch and Lightning are imported once for the whole
+    suite instead of once per call); ``process=True`` runs the installed ``scigen`` command in a subprocess,
+    for the entry point itself and for commands that start processes of their own (DDP re-runs ``sys.argv``).
+    An exception the CLI does not turn into a one-line error lands on stderr as a traceback, as it would in
+    a process, so ``"Traceback" not in r.stderr`` means the same either way."""
+    def run(*args: str, cwd: Path | None = None, timeout: int = 600,
+            process: bool = False) -> subprocess.CompletedProcess:
+        argv = [str(a) for a in args]
+        if process:
+            env = dict(os.environ, PYTHONWARNINGS="ignore", COLUMNS="200")
+            return subprocess.run(scigen_cmd() + argv, capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                                  env=env)
+        return run_cli(argv, cwd)
     return run
+
+
+def run_cli(argv: list, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """``scigen *argv`` in this process (see ``run_scigen``); usable from module-scoped fixtures."""
+    import traceback
+    import warnings
+
+    from typer.testing import CliRunner
+
+    from sciGen.cli import app
+
+    argv = [str(a) for a in argv]
+    here = os.getcwd()
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
+    finally:
+        os.chdir(here)
+    stderr = r.stderr
+    if r.exception is not None and not isinstance(r.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(r.exception))
+    return subprocess.CompletedProcess(["scigen", *argv], r.exit_code, r.stdout, stderr)
 
 
 TINY_CONFIG = """\

@@ -31,9 +31,7 @@ trainer: {{batch_size: 2, max_steps: 4, val_every: 2, val_batches: 1, log_every:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> dict[str, Path]:
-    import subprocess
-
-    from tests.conftest import scigen_cmd
+    from tests.conftest import run_cli
     root = tmp_path_factory.mktemp("cad")
     data = root / "parts"
     write_folder([instance(f, i) for f in ("plate", "shaft", "flange") for i in range(3)], data)
@@ -41,14 +39,12 @@ def trained(tmp_path_factory) -> dict[str, Path]:
     for kind, dims in (("face", 2), ("edge", 1)):
         cfg = root / f"{kind}.yaml"
         cfg.write_text(AE_CFG.format(data=data, kind=kind, dims=dims, cache=root / "cache"))
-        r = subprocess.run(scigen_cmd() + ["train", str(cfg), "--output", str(root / kind)], capture_output=True,
-                           text=True, timeout=600)
+        r = run_cli(["train", cfg, "--output", root / kind])
         assert r.returncode == 0, r.stderr[-2000:]
         paths[kind] = root / kind / "model.pt"
     cfg = root / "ab.yaml"
     cfg.write_text(AB_CFG.format(data=data, cache=root / "cache", face=paths["face"], edge=paths["edge"]))
-    r = subprocess.run(scigen_cmd() + ["train", str(cfg), "--output", str(root / "ab")], capture_output=True,
-                       text=True, timeout=600)
+    r = run_cli(["train", cfg, "--output", root / "ab"])
     assert r.returncode == 0, r.stderr[-2000:]
     paths["autobrep"] = root / "ab" / "model.pt"
     return paths

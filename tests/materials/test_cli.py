@@ -23,9 +23,7 @@ trainer: {{batch_size: 8, max_steps: 150, val_every: 150, log_every: 10, num_wor
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    import subprocess
-
-    from tests.conftest import scigen_cmd
+    from tests.conftest import run_cli
     d = tmp_path_factory.mktemp("mat")
     structs = []
     for i in range(8):
@@ -35,8 +33,7 @@ def tiny_model(tmp_path_factory) -> Path:
             structs.append(s)
     MaterialsAdapter().write(structs, d / "train.csv")
     (d / "cfg.yaml").write_text(TINY.format(train=d / "train.csv"))
-    r = subprocess.run(scigen_cmd() + ["train", str(d / "cfg.yaml"), "--output", str(d / "run")],
-                       capture_output=True, text=True, timeout=600)
+    r = run_cli(["train", d / "cfg.yaml", "--output", d / "run"])
     assert r.returncode == 0, r.stderr[-3000:]
     return d / "run" / "model.pt"
 

@@ -21,10 +21,11 @@ def test_card_sits_beside_checkpoint() -> None:
 def test_shipped_pard_quality_floor() -> None:
     model, adapter = load("molecules", "pard", device="cpu")
     assert model.cfg.max_nodes == 9 and adapter.graph_vocab.kekulize
-    res = sample_structures(model, adapter, 200, seed=0, batch_size=200)
+    # 100 draws (about a minute on 2 CPU cores); the card measures valid 0.942, unique 0.966 on 10,000
+    res = sample_structures(model, adapter, 100, seed=0, batch_size=100)
     smiles = [Chem.MolToSmiles(m) for m in res.structures]
-    assert res.n_drawn == 200
-    assert len(smiles) / 200 >= 0.80            # valid: sanitizes with no correction, one molecule
+    assert res.n_drawn == 100
+    assert len(smiles) / 100 >= 0.80            # valid: sanitizes with no correction, one molecule
     assert len(set(smiles)) / len(smiles) >= 0.95  # unique
     assert all(m.GetNumAtoms() <= 9 for m in res.structures)
     assert all(e.reason for e in res.invalid)

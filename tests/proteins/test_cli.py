@@ -126,7 +126,7 @@ def test_sequence_on_two_processes_equals_one(tmp_path, bad_mgf, sample_mgf, tin
     with open(run.partial, "a") as fh:  # a torn line
         fh.write(f"{bad_mgf}\t4\t")
     r = run_scigen("sequence", bad_mgf, sample_mgf, "-o", two, "--checkpoint", tiny_checkpoint, "--batch-size", "4",
-                   "--devices", "2", "--resume", *FAST, timeout=120)
+                   "--devices", "2", "--resume", *FAST, timeout=120, process=True)
     assert r.returncode == 0, r.stderr
     # same peptides and rows; scores to 6 decimals (float sums differ in the last digits with the thread
     # count: each DDP rank runs one thread, this process two)

@@ -8,7 +8,7 @@ from rdkit import Chem
 
 
 def test_unknown_domain_is_one_line_error(run_scigen, tmp_path: Path) -> None:
-    r = run_scigen("generate", "polymers", "-n", "2", "-o", tmp_path / "x.smi")
+    r = run_scigen("generate", "polymers", "-n", "2", "-o", tmp_path / "x.smi", process=True)
     assert r.returncode != 0
     assert "unknown domain 'polymers'" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
@@ -24,7 +24,7 @@ def test_missing_files_are_one_line_errors(run_scigen, tmp_path: Path) -> None:
 
 
 def test_info_lists_shipped_checkpoint(run_scigen) -> None:
-    r = run_scigen("info")
+    r = run_scigen("info", process=True)  # the installed entry point
     assert r.returncode == 0 and "molecules" in r.stdout and "unigenx" in r.stdout and "missing" not in r.stdout
 
 

@@ -29,7 +29,7 @@ def test_train_skips_bad_lines_and_saves_a_loadable_checkpoint(tmp_path: Path, t
 def test_train_ddp_two_cpu_processes(tmp_path: Path, tiny_config, run_scigen) -> None:
     cfg, _ = tiny_config(steps=4)
     r = run_scigen("train", cfg, "--devices", "2", "--strategy", "ddp", "--accelerator", "cpu",
-                   "--output", tmp_path / "ddp")
+                   "--output", tmp_path / "ddp", process=True)
     assert r.returncode == 0, r.stderr[-3000:]
     model, _ = load_model(tmp_path / "ddp" / "model.pt")
     assert model.meta["devices"] == 2 and model.meta["steps"] == 4

@@ -46,11 +46,9 @@ def box_ball_folder(root: Path) -> Path:
 
 
 def scigen_train(cfg: Path, output: Path) -> Path:
-    """``scigen train cfg --output output`` in a subprocess; the trained checkpoint's path."""
-    import subprocess
-    import sys
-    r = subprocess.run([sys.executable, "-m", "sciGen.cli", "train", str(cfg), "--output", str(output)],
-                       capture_output=True, text=True, timeout=600)
+    """``scigen train cfg --output output``; the trained checkpoint's path."""
+    from tests.conftest import run_cli
+    r = run_cli(["train", cfg, "--output", output])
     assert r.returncode == 0, r.stderr[-3000:]
     return output / "model.pt"
 

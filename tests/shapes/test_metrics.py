@@ -66,6 +66,17 @@ def test_paired_metrics_on_meshes() -> None:
     assert moved["chamfer"] > sparse["chamfer"] and moved["fscore"] < sparse["fscore"]
 
 
+def test_paired_metrics_are_the_three_metrics_on_the_same_samples() -> None:
+    from sciGen.shapes.metrics import sample_with_normals
+    a, b = trimesh.creation.box((1.0, 0.6, 0.8)), trimesh.creation.icosphere(2, radius=0.5)
+    rng = np.random.default_rng(3)
+    pa, na = sample_with_normals(a, 4_000, rng)
+    pb, nb = sample_with_normals(b, 4_000, rng)
+    got = paired_metrics(a, b, n=4_000, tau=0.05, seed=3)
+    assert got == pytest.approx({"chamfer": chamfer(pa, pb), "fscore": fscore(pa, pb, 0.05),
+                                 "normal_consistency": normal_consistency(pa, na, pb, nb)}, rel=1e-12)
+
+
 def test_chamfer_matrix_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     A, B = rng.random((3, 50, 3)), rng.random((5, 40, 3))
