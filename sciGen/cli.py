@@ -14,8 +14,9 @@ from rich.table import Table
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="sciGen: generate molecules, crystals, peptides, meshes and CAD parts.")
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: a message is one line however narrow the terminal (a log file or a pipe gets it whole)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _emit(text: str) -> None:
