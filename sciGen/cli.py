@@ -171,7 +171,8 @@ def _relaxed(adapter, structures: list) -> list:
     failed = sum("relax_error" in s.properties for s in out)
     if e:
         err.print(f"relaxed {len(e)}: energy per atom mean {sum(e) / len(e):.3f} eV/atom, "
-                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""), markup=False, highlight=False)
+                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""),
+                  markup=False, highlight=False)
     return out
 
 
@@ -265,7 +266,8 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
     adapter.names = None
     drawn = len(templates)
     err.print(f"{len(lines) - len(bad)} molecule(s), {drawn} conformers drawn: {len(res.structures)} valid, "
-              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}", markup=False, highlight=False)
+              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}",
+              markup=False, highlight=False)
     if preview is not None and res.structures:
         adapter.preview(res.structures[:16], preview)
         err.print(f"preview: {preview}", markup=False, highlight=False)
@@ -373,7 +375,8 @@ def sequence(
 
     missing = [p for p in spectra if not p.is_file()]
     for p in missing if os.environ.get("LOCAL_RANK", "0") == "0" else ():  # DDP ranks > 0 re-run this
-        err.print(f"[yellow]warning:[/yellow] {escape(str(p))}: file not found (listed in the failed file)", highlight=False)
+        err.print(f"[yellow]warning:[/yellow] {escape(str(p))}: file not found (listed in the failed file)",
+                  highlight=False)
     if len(missing) == len(spectra):
         raise ReadError(f"{spectra[0]}: file not found" if len(spectra) == 1 else "none of the spectrum files exist")
     # with --devices > 1 Lightning places the model on each rank's device
@@ -462,7 +465,7 @@ def tokenize(domain: str = typer.Argument(...), path: Path = typer.Argument(...)
             continue
         for warning in adapter.input_warnings(s) if hasattr(adapter, "input_warnings") else ():
             err.print(f"[yellow]warning:[/yellow] {escape(f'{path}: {warning}')}", highlight=False)
-        with err.status(f"tokenizing {path}"):
+        with err.status(f"tokenizing {escape(str(path))}"):
             try:
                 r = adapter.reconstruction(s)
             except ReadError as e:
