@@ -44,7 +44,8 @@ def run_scigen():
 
     In this process by default (``typer``'s CliRunner: torch and Lightning are imported once for the whole
     suite instead of once per call); ``process=True`` runs the installed ``scigen`` command in a subprocess,
-    for the entry point itself and for commands that start processes of their own (DDP re-runs ``sys.argv``).
+    for the entry point itself and for commands that start processes of their own (DDP re-runs ``sys.argv``);
+    ``timeout`` applies to those.
     An exception the CLI does not turn into a one-line error lands on stderr as a traceback, as it would in
     a process, so ``"Traceback" not in r.stderr`` means the same either way."""
     def run(*args: str, cwd: Path | None = None, timeout: int = 600,
