@@ -19,6 +19,11 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
+def _say(text: str) -> None:
+    """A message on stderr, as written: file names and SMILES may hold ``[...]``, which is not markup."""
+    err.print(text, markup=False, highlight=False)
+
+
 def _emit(text: str) -> None:
     """One line of data on stdout, verbatim: no markup (``[nH]`` is a token, not a style), no wrapping (a JSON
     report stays on one line whatever the terminal width)."""
@@ -147,12 +152,12 @@ def generate(
     if keep_invalid:
         items += [e.text if e.structure is None else e.structure for e in res.invalid]
     written = adapter.write(items, output, **write_kw)
-    err.print(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
-              f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
-              + (" (invalid included)" if keep_invalid else ""), markup=False, highlight=False)
+    _say(f"{n} drawn: {len(res.structures)} valid, {len(res.invalid)} invalid "
+         f"({len(res.invalid) / max(n, 1):.1%}); wrote {written} to {output}"
+         + (" (invalid included)" if keep_invalid else ""))
     if preview is not None and res.structures:
         adapter.preview(res.structures[:16], preview)
-        err.print(f"preview: {preview}", markup=False, highlight=False)
+        _say(f"preview: {preview}")
 
 
 def _condition_lines(path: Path) -> list[str]:
@@ -170,9 +175,8 @@ def _relaxed(adapter, structures: list) -> list:
     e = [s.properties["energy_per_atom"] for s in out if "energy_per_atom" in s.properties]
     failed = sum("relax_error" in s.properties for s in out)
     if e:
-        err.print(f"relaxed {len(e)}: energy per atom mean {sum(e) / len(e):.3f} eV/atom, "
-                  f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""),
-                  markup=False, highlight=False)
+        _say(f"relaxed {len(e)}: energy per atom mean {sum(e) / len(e):.3f} eV/atom, "
+             f"min {min(e):.3f}, max {max(e):.3f}" + (f"; {failed} could not be relaxed" if failed else ""))
     return out
 
 
@@ -218,11 +222,11 @@ def _generate_per_condition(model, adapter, lines: list[str], n: int, output: Op
     adapter.names = None
     for b in bad:
         err.print(f"[yellow]skipped[/yellow] {escape(b)}", highlight=False, soft_wrap=True)
-    err.print(f"{len(lines) - len(bad)} condition(s), {drawn} drawn: {n_valid} valid, {drawn - n_valid} invalid "
-              f"({(drawn - n_valid) / max(drawn, 1):.1%}); wrote {written} to {output}", markup=False, highlight=False)
+    _say(f"{len(lines) - len(bad)} condition(s), {drawn} drawn: {n_valid} valid, {drawn - n_valid} invalid "
+         f"({(drawn - n_valid) / max(drawn, 1):.1%}); wrote {written} to {output}")
     if preview is not None and shown:
         adapter.preview(shown, preview)
-        err.print(f"preview: {preview}", markup=False, highlight=False)
+        _say(f"preview: {preview}")
     if bad and not drawn:
         raise typer.Exit(2)
 
@@ -253,7 +257,7 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
     for b in bad:
         err.print(f"[yellow]skipped[/yellow] {escape(b)}", highlight=False, soft_wrap=True)
     if not templates:
-        err.print(f"no usable condition in {source}", markup=False, highlight=False)
+        _say(f"no usable condition in {source}")
         raise typer.Exit(2)
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(f"conformers of {len(templates) // n} molecule(s)", total=len(templates))
@@ -265,12 +269,11 @@ def _generate_conformers(model, adapter, lines: list[str], n: int, output: Optio
     written = adapter.write([s for _, s in named], output)
     adapter.names = None
     drawn = len(templates)
-    err.print(f"{len(lines) - len(bad)} molecule(s), {drawn} conformers drawn: {len(res.structures)} valid, "
-              f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}",
-              markup=False, highlight=False)
+    _say(f"{len(lines) - len(bad)} molecule(s), {drawn} conformers drawn: {len(res.structures)} valid, "
+         f"{len(res.invalid)} invalid ({len(res.invalid) / max(drawn, 1):.1%}); wrote {written} to {output}")
     if preview is not None and res.structures:
         adapter.preview(res.structures[:16], preview)
-        err.print(f"preview: {preview}", markup=False, highlight=False)
+        _say(f"preview: {preview}")
 
 
 @app.command()
@@ -335,7 +338,7 @@ def evaluate(
                                       **({"graph_metrics": True} if graph_metrics else {}))
         title = f"{generated} vs {reference}"
         n_invalid = round((1 - metrics.get("valid", 1)) * len(gen))
-        err.print(f"{len(gen)} records read, {n_invalid} invalid", markup=False, highlight=False)
+        _say(f"{len(gen)} records read, {n_invalid} invalid")
     table = Table(title=escape(title))
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -343,7 +346,7 @@ def evaluate(
         table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     out.print(table)
     if plot is not None and hasattr(adapter, "evaluate_results"):
-        err.print(f"precision–coverage curve: {plot}", markup=False, highlight=False)
+        _say(f"precision–coverage curve: {plot}")
     if json_out:
         atomic_write_text(json_out, json.dumps(metrics, indent=2) + "\n")
 
@@ -403,8 +406,8 @@ def sequence(
                 rate = state["n"] / max(time.time() - t0, 1e-9)
                 bar.update(task, advance=n, rate=f"{rate:.1f} spectra/s", skipped=skipped)
             counts = run.run(model, adapter, on_batch)
-    err.print(f"{counts['written']} PSMs written to {output} ({counts['resumed']} from the earlier run); "
-              f"{counts['failed']} spectra skipped, listed in {run.failed_path}", markup=False, highlight=False)
+    _say(f"{counts['written']} PSMs written to {output} ({counts['resumed']} from the earlier run); "
+         f"{counts['failed']} spectra skipped, listed in {run.failed_path}")
 
 
 @app.command("train")

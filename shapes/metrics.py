@@ -30,32 +30,42 @@ def _nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return dist, idx
 
 
-def chamfer(a: np.ndarray, b: np.ndarray) -> float:
+Nearest = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _both_ways(a: np.ndarray, b: np.ndarray) -> Nearest:
+    """:func:`_nearest` from ``a`` to ``b`` and from ``b`` to ``a``: what every paired metric below reads."""
+    return _nearest(a, b), _nearest(b, a)
+
+
+def chamfer(a: np.ndarray, b: np.ndarray, near: Nearest | None = None) -> float:
     """Chamfer-L1 (ONet, Mescheder et al. 2019): ½ (mean_a ‖a - B‖ + mean_b ‖b - A‖), unsquared
-    Euclidean distances, over point sets ``a`` (N, 3) and ``b`` (M, 3)."""
-    return 0.5 * float(_nearest(a, b)[0].mean() + _nearest(b, a)[0].mean())
+    Euclidean distances, over point sets ``a`` (N, 3) and ``b`` (M, 3).  ``near``: :func:`_both_ways`
+    of the same points, when the caller has it."""
+    (d_ab, _), (d_ba, _) = near or _both_ways(a, b)
+    return 0.5 * float(d_ab.mean() + d_ba.mean())
 
 
-def fscore(a: np.ndarray, b: np.ndarray, tau: float = 0.02) -> float:
+def fscore(a: np.ndarray, b: np.ndarray, tau: float = 0.02, near: Nearest | None = None) -> float:
     """F-score@tau (Tatarchenko et al. 2019): precision = fraction of ``a`` (the prediction) within
     ``tau`` of ``b``, recall = fraction of ``b`` within ``tau`` of ``a``; F = 2PR / (P + R), 0 if both are 0."""
-    precision = float((_nearest(a, b)[0] <= tau).mean())
-    recall = float((_nearest(b, a)[0] <= tau).mean())
+    (d_ab, _), (d_ba, _) = near or _both_ways(a, b)
+    precision, recall = float((d_ab <= tau).mean()), float((d_ba <= tau).mean())
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
-def _unit(n: np.ndarray) -> np.ndarray:
-    """Rows of ``n`` (N, 3) scaled to unit length (zero rows stay zero)."""
-    n = np.asarray(n, dtype=np.float64)
-    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-
-
-def normal_consistency(a: np.ndarray, na: np.ndarray, b: np.ndarray, nb: np.ndarray) -> float:
+def normal_consistency(a: np.ndarray, na: np.ndarray, b: np.ndarray, nb: np.ndarray,
+                       near: Nearest | None = None) -> float:
     """Normal consistency (ONet): mean |cos| between each point's normal and the normal of its nearest
     neighbour in the other set, averaged over both directions.  Points (N, 3), normals (N, 3)."""
-    na, nb = _unit(na), _unit(nb)
-    ab = np.abs((na * nb[_nearest(a, b)[1]]).sum(axis=1)).mean()
-    ba = np.abs((nb * na[_nearest(b, a)[1]]).sum(axis=1)).mean()
+    def unit(n: np.ndarray) -> np.ndarray:
+        n = np.asarray(n, dtype=np.float64)
+        return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+    (_, i_ab), (_, i_ba) = near or _both_ways(a, b)
+    na, nb = unit(na), unit(nb)
+    ab = np.abs((na * nb[i_ab]).sum(axis=1)).mean()
+    ba = np.abs((nb * na[i_ba]).sum(axis=1)).mean()
     return 0.5 * float(ab + ba)
 
 
@@ -75,13 +85,9 @@ def paired_metrics(mesh_a: trimesh.Trimesh, mesh_b: trimesh.Trimesh, n: int = 10
     rng = np.random.default_rng(seed)
     pa, na = sample_with_normals(mesh_a, n, rng)
     pb, nb = sample_with_normals(mesh_b, n, rng)
-    (d_ab, i_ab), (d_ba, i_ba) = _nearest(pa, pb), _nearest(pb, pa)  # once for all three metrics
-    precision, recall = float((d_ab <= tau).mean()), float((d_ba <= tau).mean())
-    na, nb = _unit(na), _unit(nb)
-    return {"chamfer": 0.5 * float(d_ab.mean() + d_ba.mean()),
-            "fscore": 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall),
-            "normal_consistency": 0.5 * float(np.abs((na * nb[i_ab]).sum(axis=1)).mean()
-                                              + np.abs((nb * na[i_ba]).sum(axis=1)).mean())}
+    near = _both_ways(pa, pb)  # the k-d tree queries, once for all three metrics
+    return {"chamfer": chamfer(pa, pb, near), "fscore": fscore(pa, pb, tau, near),
+            "normal_consistency": normal_consistency(pa, na, pb, nb, near)}
 
 
 def _stack(clouds: Sequence[np.ndarray] | np.ndarray, what: str) -> torch.Tensor:
