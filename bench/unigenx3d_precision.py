@@ -40,23 +40,25 @@ from sciGen.molecules.conformer import COORDS, SCALE  # noqa: E402
 from sciGen.molecules.stability import bond_order  # noqa: E402
 
 
-def ddim(head, cond: torch.Tensor, steps: int, gen: torch.Generator) -> torch.Tensor:
-    """Deterministic DDIM (η = 0) on the head's respaced schedule: cond (N, C) → values (N, V)."""
+def ddim(head, cond: torch.Tensor, steps: int, gen: torch.Generator,
+         anchor: torch.Tensor | None = None) -> torch.Tensor:
+    """Deterministic DDIM (η = 0) on the head's respaced schedule: cond (N, C) [, anchors (N, V)] → values (N, V)."""
     ts = torch.linspace(0, head.cfg.train_steps - 1, steps).round().long()
     acp = head.acp[ts].double()
     acp_prev = torch.cat([acp.new_ones(1), acp[:-1]])
     x = torch.randn(cond.shape[0], head.value_dim, generator=gen).double()
     for i in reversed(range(steps)):
-        v = head.net(x.float(), ts[i].expand(len(x)), cond.float()).double()
+        v = head.velocity(x.float(), ts[i].expand(len(x)), cond.float(), anchor).double()
         x0 = acp[i].sqrt() * x - (1 - acp[i]).sqrt() * v
         eps = (1 - acp[i]).sqrt() * x + acp[i].sqrt() * v
         x = acp_prev[i].sqrt() * x0 + (1 - acp_prev[i]).sqrt() * eps
     return x.float()
 
 
-def mode_of(draw, cond: torch.Tensor, k: int, bandwidth: float) -> torch.Tensor:
+def mode_of(draw, cond: torch.Tensor, anchor: torch.Tensor | None, k: int, bandwidth: float) -> torch.Tensor:
     """Of ``k`` draws per row, the one with the highest Gaussian-kernel density among them: (N, V)."""
-    xs = draw(cond.repeat(k, 1)).view(k, cond.shape[0], -1).transpose(0, 1)  # (N, k, V)
+    xs = draw(cond.repeat(k, 1), None if anchor is None else anchor.repeat(k, 1))
+    xs = xs.view(k, cond.shape[0], -1).transpose(0, 1)  # (N, k, V)
     dens = torch.exp(-0.5 * (torch.cdist(xs, xs) / bandwidth) ** 2).sum(-1)  # (N, k)
     return xs[torch.arange(len(xs)), dens.argmax(-1)]
 
@@ -65,15 +67,17 @@ def samplers(head, default: dict) -> dict:
     t = float(default.get("value_temperature", 1.0))
     n = int(default.get("diffusion_steps") or head.cfg.sample_steps)
     bw = 0.02 / SCALE
-    return {
-        f"DDPM {n} steps, T {t} (the checkpoint's default)": lambda c, g: head.sample(c, n, t, g),
-        f"DDPM {n} steps, T 1.0": lambda c, g: head.sample(c, n, 1.0, g),
-        f"DDPM 250 steps, T {t}": lambda c, g: head.sample(c, 250, t, g),
-        f"DDPM 1000 steps, T {t}": lambda c, g: head.sample(c, 1000, t, g),
-        f"DDIM {n} steps": lambda c, g: ddim(head, c, n, g),
-        f"DDIM 250 steps": lambda c, g: ddim(head, c, 250, g),
-        f"mode of 8 DDPM draws ({n} steps, T 1.0)": lambda c, g: mode_of(lambda x: head.sample(x, n, 1.0, g), c, 8, bw),
-        f"mode of 8 DDPM draws ({n} steps, T {t})": lambda c, g: mode_of(lambda x: head.sample(x, n, t, g), c, 8, bw),
+    return {  # each: (cond (N, C), anchors (N, V) or None, generator) → values (N, V)
+        f"DDPM {n} steps, T {t} (the checkpoint's default)": lambda c, a, g: head.sample(c, n, t, g, anchor=a),
+        f"DDPM {n} steps, T 1.0": lambda c, a, g: head.sample(c, n, 1.0, g, anchor=a),
+        f"DDPM 250 steps, T {t}": lambda c, a, g: head.sample(c, 250, t, g, anchor=a),
+        f"DDPM 1000 steps, T {t}": lambda c, a, g: head.sample(c, 1000, t, g, anchor=a),
+        f"DDIM {n} steps": lambda c, a, g: ddim(head, c, n, g, a),
+        f"DDIM 250 steps": lambda c, a, g: ddim(head, c, 250, g, a),
+        f"mode of 8 DDPM draws ({n} steps, T 1.0)":
+            lambda c, a, g: mode_of(lambda x, y: head.sample(x, n, 1.0, g, anchor=y), c, a, 8, bw),
+        f"mode of 8 DDPM draws ({n} steps, T {t})":
+            lambda c, a, g: mode_of(lambda x, y: head.sample(x, n, t, g, anchor=y), c, a, 8, bw),
     }
 
 
@@ -145,14 +149,19 @@ def main() -> None:
     for i, m in enumerate(refs):
         toks, vals = codec.encode(m)
         mask = ~np.isnan(vals[:, 0])
-        seqs.append(Sequence(torch.tensor(vocab.encode(toks)), torch.tensor(np.nan_to_num(vals)), torch.tensor(mask)))
+        seqs.append(Sequence(torch.tensor(vocab.encode(toks)), torch.tensor(np.nan_to_num(vals)), torch.tensor(mask),
+                             ref=torch.from_numpy(codec.anchors(toks))))
         symbols.append([t[5:-1] for t in toks[toks.index(COORDS) + 1:]])
         truth.append(np.nan_to_num(vals)[mask].astype(np.float64) * SCALE)
         owner += [(i, k) for k in range(len(symbols[-1]))]
     b = model.collate(seqs)
     with torch.no_grad():  # the state before slot t predicts it: h[:, t - 1]
         h = model.body(model.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
-    cond = h[b.value_mask[:, 1:] & b.pad_mask[:, 1:]]  # (S, D), molecule by molecule, slot by slot
+    slots = b.value_mask[:, 1:] & b.pad_mask[:, 1:]
+    cond = h[slots]  # (S, D), molecule by molecule, slot by slot
+    anchor = None  # an anchored head reads each slot's anchor: the true position of the atom it names
+    if model.anchored:
+        anchor = b.values.gather(1, b.ref[:, 1:, None].expand(-1, -1, b.values.shape[-1]))[slots]
     default = dict(getattr(model, "meta", {}).get("sampling", {}))
     result = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "n_molecules": len(refs),
               "n_slots": len(cond), "split": a.split, "seed": a.seed,
@@ -165,7 +174,8 @@ def main() -> None:
             gen = torch.Generator().manual_seed(0)
             t0 = time.perf_counter()
             with torch.no_grad():
-                pred = torch.cat([draw(cond[s:s + 4096], gen) for s in range(0, len(cond), 4096)])
+                pred = torch.cat([draw(cond[s:s + 4096], None if anchor is None else anchor[s:s + 4096], gen)
+                                  for s in range(0, len(cond), 4096)])
             sec = time.perf_counter() - t0
             r = score(pred.double().numpy() * SCALE, owner, symbols, truth)
             r["seconds"] = round(sec, 1)

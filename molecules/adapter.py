@@ -46,8 +46,8 @@ def _graph_from_text(item: tuple[int, str, bool, bool]) -> tuple[int, str, tuple
 
 
 def _geometry_record(item: tuple[int, str, str, str, bool, int]) -> tuple[int, str, list | None, str]:
-    """(index, SMILES, elements, xyz, hydrogens, augment) → (index, key, [(tokens, values), …] or None, reason):
-    the canonical sequence, then ``augment`` − 1 from random SMILES (seeded by the index).  Workers."""
+    """(index, SMILES, elements, xyz, hydrogens, augment) → (index, key, [(tokens, values, anchors), …] or None,
+    reason): the canonical sequence, then ``augment`` − 1 from random SMILES (seeded by the index).  Workers."""
     from sciGen.molecules.conformer import ConformerError, ConformerSequence
     from sciGen.molecules.geometry import mol_from_xyz
 
@@ -61,7 +61,7 @@ def _geometry_record(item: tuple[int, str, str, str, bool, int]) -> tuple[int, s
         tokens, values = codec.encode(mol)
         rng = np.random.default_rng(i)
         seqs = [(tokens, values)] + [codec.encode(mol, rng=rng) for _ in range(augment - 1)]
-        return i, "".join(tokens[: tokens.index("<coords>")]), seqs, ""
+        return i, "".join(tokens[: tokens.index("<coords>")]), [(t, v, codec.anchors(t)) for t, v in seqs], ""
     except (ConformerError, ValueError) as e:
         return i, smi, None, str(e)
 
@@ -233,7 +233,8 @@ class MoleculesAdapter(Adapter):
             for i, mol in enumerate(self.read(path, errors), start=1):
                 try:
                     tokens, values = self.conformer.encode(mol)
-                    out.append(TrainingRecord("".join(tokens[: tokens.index("<coords>")]), tokens, values))
+                    out.append(TrainingRecord("".join(tokens[: tokens.index("<coords>")]), tokens, values,
+                                              self.conformer.anchors(tokens)))
                 except ConformerError as e:
                     bad.append(BadRecord(str(path), i, Chem.MolToSmiles(mol), str(e)))
         else:
@@ -263,7 +264,7 @@ class MoleculesAdapter(Adapter):
                 if rec is None:
                     bad.append(BadRecord(str(path), i, key, reason))
                 else:
-                    out += [TrainingRecord(key, tokens, np.asarray(values)) for tokens, values in rec]
+                    out += [TrainingRecord(key, tokens, np.asarray(values), ref) for tokens, values, ref in rec]
         if bad and errors is None:
             raise ReadError(str(bad[0]))
         seen = {t for r in out for t in r.tokens if t.startswith("<xyz:")}
@@ -366,17 +367,21 @@ class MoleculesAdapter(Adapter):
 
     def sampling_knobs(self, model: Any, knobs: dict[str, Any], complete: Any = None) -> dict[str, Any]:
         """CLI / API knobs → ``sample`` arguments: a 3D condition becomes a template whose tokens are all fixed
-        (only coordinates are drawn), and 3D sampling gets the bond constraint; ``--cfg-scale`` and
-        ``--complete`` do not apply."""
+        (only coordinates are drawn), and 3D sampling gets the bond constraint (and, for an anchored model,
+        each slot's anchor: :meth:`BondCheck.anchor`); ``--cfg-scale`` and ``--complete`` do not apply."""
         if complete is not None:
             raise ReadError("--complete is not available for molecules")
         if knobs.get("cfg_scale") is not None:
             raise ReadError("--cfg-scale is not available for molecules")
         knobs = {k: v for k, v in knobs.items() if k != "cfg_scale"}
-        if self.conformer is not None and self.bond_check and knobs.get("value_check") is None:
+        if self.conformer is not None:
             from sciGen.molecules.bond_check import BondCheck
 
-            knobs["value_check"] = BondCheck(self._vocab(), self.conformer)
+            check = BondCheck(self._vocab(), self.conformer)
+            if self.bond_check and knobs.get("value_check") is None:
+                knobs["value_check"] = check
+            if getattr(model, "anchored", False) and knobs.get("value_anchor") is None:
+                knobs["value_anchor"] = check.anchor
         cond = knobs.pop("condition", None)
         if isinstance(cond, Sequence):
             knobs["template"] = self.template(cond)

@@ -22,12 +22,34 @@ _PT = Chem.GetPeriodicTable()
 
 
 class BondCheck:
-    """``value_check`` for :class:`~sciGen.generators.unigenx.UniGenX` on molecule-with-coordinates sequences."""
+    """``value_check`` for :class:`~sciGen.generators.unigenx.UniGenX` on molecule-with-coordinates sequences;
+    :meth:`anchor` is its ``value_anchor`` (the same SMILES graphs, cached once per SMILES)."""
 
     def __init__(self, vocab: Vocab, codec: ConformerSequence) -> None:
         self.vocab, self.codec = vocab, codec
         self.coords_id = vocab.index[COORDS]
         self._graphs: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray] | None] = {}
+
+    def anchor(self, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor,
+               value_mask: torch.Tensor) -> torch.Tensor:
+        """The position among ``tokens`` (N, t) (<bos> first) of the slot of the atom the next atom is bonded to
+        that was placed last (:meth:`ConformerSequence.anchors`' rule); 0 (<bos>) when there is none or the
+        SMILES does not parse: (N,) long."""
+        out = torch.zeros(len(token), dtype=torch.long)
+        tok = tokens.cpu().numpy()
+        for i in range(len(token)):
+            where = np.nonzero(tok[i] == self.coords_id)[0]
+            if len(where) == 0:
+                continue
+            k = int(where[0])
+            g = self.graph(tuple(int(x) for x in tok[i, 1:k]))
+            n = tok.shape[1] - k - 1  # atoms placed so far
+            if g is None or n >= len(g[0]):
+                continue
+            before = np.nonzero(g[1][n, :n])[0]
+            if len(before):
+                out[i] = k + 1 + int(before.max())
+        return out
 
     def graph(self, smiles_ids: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray] | None:
         """(covalent radii (N,), adjacency (N, N) bool) in sequence order, or None for a SMILES that does not

@@ -137,6 +137,22 @@ class ConformerSequence:
             mol = Chem.RenumberAtoms(mol, order)
         return mol, [slot(a.GetSymbol()) for a in mol.GetAtoms()]
 
+    def anchors(self, tokens: list[str]) -> np.ndarray:
+        """Each coordinate slot's anchor in ``tokens`` (a whole sequence, or a SMILES prefix with ``<coords>``
+        and its slots): the position of the slot of the atom it is bonded to that was placed last before it
+        (a hydrogen's heavy atom; a heavy atom's SMILES parent or ring partner); −1 for the first atom, for
+        tokens that are not slots and for an atom bonded to nothing before it.  (T,) int64.
+        Raises :class:`ConformerError` for an unparsable SMILES."""
+        k = tokens.index(COORDS)
+        mol, _ = self.skeleton(tokens[:k])
+        adj = Chem.GetAdjacencyMatrix(mol)
+        out = np.full(len(tokens), -1, dtype=np.int64)
+        for i in range(min(mol.GetNumAtoms(), len(tokens) - k - 1)):
+            before = np.nonzero(adj[i, :i])[0]
+            if len(before):
+                out[k + 1 + i] = k + 1 + int(before.max())
+        return out
+
     def prefix(self, smiles: str) -> list[str]:
         """The conformer condition: canonical SMILES tokens and ``<coords>``."""
         mol, reason = parse(smiles)

@@ -68,11 +68,13 @@ class Format:
 
 @dataclass
 class TrainingRecord:
-    """What a generator trains on, before ids: a split key, token strings and optional values (T, V)."""
+    """What a generator trains on, before ids: a split key, token strings, optional values (T, V) and optional
+    per-position references (T,) int (``Sequence.ref``, e.g. a number slot's anchor position, −1 for none)."""
 
     key: str
     tokens: list[str]
     values: np.ndarray | None = None
+    ref: np.ndarray | None = None
 
 
 class Adapter(ABC):

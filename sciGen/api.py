@@ -107,7 +107,7 @@ def _judge(adapter: Adapter, seq: Any, out: Generated) -> None:
         out.draws.append(e)
 
 
-_FILL_KNOBS = ("diffusion_steps", "value_temperature", "value_check", "value_retries")
+_FILL_KNOBS = ("diffusion_steps", "value_temperature", "value_check", "value_retries", "value_anchor")
 
 
 def fill_structures(model: Any, adapter: Adapter, templates: list[Any], *, seed: int | None = 0,

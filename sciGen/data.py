@@ -192,11 +192,12 @@ def _offsets(lengths: list[int]) -> np.ndarray:
 class PackedSequences(torch.utils.data.Dataset):
     """Many Sequences stored flat (one token array + offsets) — compact for millions of records.
 
-    Built from token-id lists and optional per-position values; ``__getitem__`` returns a Sequence.
+    Built from token-id lists, optional per-position values and optional per-position references
+    (``Sequence.ref``); ``__getitem__`` returns a Sequence.
     """
 
     def __init__(self, token_lists: Iterable[Seq[int]], value_lists: Iterable[np.ndarray | None] | None = None,
-                 value_dim: int = 0) -> None:
+                 value_dim: int = 0, ref_lists: Iterable[np.ndarray | None] | None = None) -> None:
         toks = [np.asarray(t, dtype=np.int32) for t in token_lists]
         self.offsets = _offsets([len(t) for t in toks])
         self.tokens = np.concatenate(toks) if toks else np.zeros(0, np.int32)
@@ -208,6 +209,14 @@ class PackedSequences(torch.utils.data.Dataset):
                 if v is not None:
                     vals[self.offsets[i]:self.offsets[i + 1]] = v
             self.values = vals
+        self.ref = None
+        if ref_lists is not None:
+            refs = list(ref_lists)
+            if any(r is not None for r in refs):
+                self.ref = np.full(len(self.tokens), -1, dtype=np.int32)
+                for i, r in enumerate(refs):
+                    if r is not None:
+                        self.ref[self.offsets[i]:self.offsets[i + 1]] = r
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -218,11 +227,12 @@ class PackedSequences(torch.utils.data.Dataset):
     def __getitem__(self, i: int) -> Sequence:
         a, b = self.offsets[i], self.offsets[i + 1]
         tokens = torch.from_numpy(self.tokens[a:b].astype(np.int64))
+        ref = None if self.ref is None else torch.from_numpy(self.ref[a:b].astype(np.int64))
         if self.values is None:
-            return Sequence(tokens)
+            return Sequence(tokens, ref=ref)
         v = torch.from_numpy(self.values[a:b])
         mask = ~torch.isnan(v).any(-1)
-        return Sequence(tokens, torch.nan_to_num(v), mask)
+        return Sequence(tokens, torch.nan_to_num(v), mask, ref=ref)
 
 
 def holdout_mask(keys: Iterable[str], fraction: float, salt: str = "scigen") -> np.ndarray:

@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import pytorch_lightning as pl
@@ -65,11 +66,15 @@ class TrainConfig:
     model: dict[str, Any] = field(default_factory=dict)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     init_from: str | None = None  # a sciGen checkpoint whose weights start the run (fine-tuning); fresh optimiser
+    init_new: list[str] = field(default_factory=list)  # parameter-name prefixes init_from lacks: new parts, fresh
 
 
-def init_weights(model: torch.nn.Module, path: str | Path, generator: str, vocab: Vocab | None = None) -> None:
+def init_weights(model: torch.nn.Module, path: str | Path, generator: str, vocab: Vocab | None = None,
+                 new: Sequence[str] = ()) -> None:
     """Start ``model`` from the weights of the sciGen checkpoint at ``path`` (same generator, vocabulary and
-    shapes).  A mismatch is one clear error naming the checkpoint and what differs."""
+    shapes).  Parameters whose names start with a prefix in ``new`` (a part the checkpoint's model did not
+    have, e.g. ``head.refine``) keep their fresh initialisation and must be absent from the checkpoint.
+    A mismatch is one clear error naming the checkpoint and what differs."""
     blob = load_checkpoint(path, generator=generator)
     if vocab is not None and list(blob["vocab"].get("tokens", [])) != list(vocab.tokens):
         theirs, ours = list(blob["vocab"].get("tokens", [])), list(vocab.tokens)
@@ -81,10 +86,15 @@ def init_weights(model: torch.nn.Module, path: str | Path, generator: str, vocab
         if k not in own or own[k].shape != v.shape:
             raise ConfigError(f"{path}: init_from checkpoint does not fit this model ({k}: "
                               f"{tuple(v.shape)} vs {tuple(own[k].shape) if k in own else 'absent'})")
-    missing = sorted(set(own) - set(blob["state_dict"]))
+        if any(k.startswith(p) for p in new):
+            raise ConfigError(f"{path}: init_from checkpoint already has {k}, which init_new declares new")
+    missing = sorted(k for k in set(own) - set(blob["state_dict"]) if not any(k.startswith(p) for p in new))
     if missing:
         raise ConfigError(f"{path}: init_from checkpoint lacks {missing[0]} (and {len(missing) - 1} more)")
-    model.load_state_dict({k: v.to(own[k].dtype) for k, v in blob["state_dict"].items()})
+    unused = [p for p in new if not any(k.startswith(p) for k in own)]
+    if unused:
+        raise ConfigError(f"init_new names no parameter of this model: {', '.join(unused)}")
+    model.load_state_dict({k: v.to(own[k].dtype) for k, v in blob["state_dict"].items()}, strict=not new)
 
 
 def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = True) -> pl.Trainer:
@@ -159,7 +169,15 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     if not records:
         raise ConfigError(f"{cfg.data.train}: no usable records")
     train_recs, hold_recs = holdout_split(records, cfg.data)
-    vocab = Vocab.build((r.tokens for r in train_recs), adapter.numbers, adapter.value_dim)
+    if cfg.init_from:  # fine-tuning keeps the checkpoint's vocabulary; records it cannot write are skipped
+        vocab = Vocab.from_dict(load_checkpoint(cfg.init_from, generator=cfg.generator)["vocab"])
+        n = len(train_recs)
+        train_recs = [r for r in train_recs if all(t in vocab.index for t in r.tokens)]
+        if len(train_recs) < n and rank0:
+            console.print(f"[yellow]skipped {n - len(train_recs)} training record(s) with tokens outside the "
+                          f"init_from checkpoint's vocabulary[/yellow]")
+    else:
+        vocab = Vocab.build((r.tokens for r in train_recs), adapter.numbers, adapter.value_dim)
     model = build_model(cfg, vocab)
     max_len = model.cfg.transformer.max_len  # <bos> + tokens + <eos> must fit
     too_long = sum(len(r.tokens) + 2 > max_len for r in train_recs)
@@ -173,7 +191,8 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
         atomic_write_text(output / "holdout.txt", "".join(r.key + "\n" for r in hold_recs))
 
     def pack(recs: list) -> PackedSequences:
-        return PackedSequences((vocab.encode(r.tokens) for r in recs), (r.values for r in recs), vocab.value_dim)
+        return PackedSequences((vocab.encode(r.tokens) for r in recs), (r.values for r in recs), vocab.value_dim,
+                               (r.ref for r in recs))
 
     train_ds = pack(train_recs)
     del records, train_recs
@@ -195,7 +214,7 @@ def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab:
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
     if cfg.init_from and not (resume and last.is_file()):  # a resumed run restores its own weights
-        init_weights(model, cfg.init_from, cfg.generator, vocab)
+        init_weights(model, cfg.init_from, cfg.generator, vocab, cfg.init_new)
         data_meta = {**data_meta, "init_from": str(cfg.init_from)}
     trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
 

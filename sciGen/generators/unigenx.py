@@ -6,6 +6,12 @@ slots.  Next-token cross-entropy trains the tokens; at a number slot the hidden 
 previous position conditions a per-token diffusion head (MAR's DiffLoss) that models the
 continuous value, and the value is fed back as an input embedding.  Conditioning is by prefix
 (a composition for crystal structure prediction, a SMILES string for conformers).
+
+With an anchored head (``diffusion.anchored``) each number slot names an earlier slot, its anchor
+(``Sequence.ref``: the anchor's position, −1 for none; from the adapter — for molecules, a bonded atom placed
+before): the head reads the value relative to the anchor's value too (:mod:`sciGen.nn.diffusion_head`).  At
+sampling the adapter's ``value_anchor`` names each new slot's anchor.  ``train_only`` trains some parameters
+(by name prefix, e.g. ``head.refine``) with the rest frozen.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ class UniGenXConfig:
     diffusion: DiffusionHeadConfig = field(default_factory=DiffusionHeadConfig)
     value_loss_weight: float = 1.0
     optim: OptimConfig = field(default_factory=OptimConfig)
+    train_only: list[str] = field(default_factory=list)  # parameter-name prefixes to train; empty: all
 
 
 class ValueCheck(Protocol):
@@ -44,6 +51,15 @@ class ValueCheck(Protocol):
 
     def __call__(self, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor, value_mask: torch.Tensor,
                  candidate: torch.Tensor) -> torch.Tensor: ...
+
+
+class ValueAnchor(Protocol):
+    """The anchor of a number slot about to be drawn: ``(token (N,), tokens (N, t), values (N, t, V), value_mask
+    (N, t)) -> position (N,) long`` among the t positions before it (<bos> included; 0, <bos>'s zero value, for
+    none)."""
+
+    def __call__(self, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor,
+                 value_mask: torch.Tensor) -> torch.Tensor: ...
 
 
 def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> torch.Tensor:
@@ -82,6 +98,17 @@ class UniGenX(pl.LightningModule):
                 part.apply(gpt_init)
         self.register_buffer("is_number", torch.zeros(cfg.vocab_size, dtype=torch.bool), persistent=False)
         self.is_number[cfg.number_ids] = True
+        if cfg.train_only:
+            names = [n for n, _ in self.named_parameters()]
+            unknown = [p for p in cfg.train_only if not any(n.startswith(p) for n in names)]
+            if unknown:
+                raise ValueError(f"train_only names no parameter: {', '.join(unknown)}")
+            for n, p in self.named_parameters():
+                p.requires_grad_(any(n.startswith(q) for q in cfg.train_only))
+
+    @property
+    def anchored(self) -> bool:
+        return self.cfg.value_dim > 0 and self.cfg.diffusion.anchored
 
     # ---- data --------------------------------------------------------------------------------
     def collate(self, seqs: list[Sequence]) -> Batch:
@@ -98,9 +125,13 @@ class UniGenX(pl.LightningModule):
         V = c.value_dim
         vals = s.values if s.values is not None else torch.zeros(len(s), V)
         vmask = s.value_mask if s.value_mask is not None else torch.zeros(len(s), dtype=torch.bool)
-        pad_v, pad_m = torch.zeros(1, V), torch.zeros(1, dtype=torch.bool)
+        pad_v, pad_m, pad_r = torch.zeros(1, V), torch.zeros(1, dtype=torch.bool), torch.zeros(1, dtype=torch.long)
+        ref = None
+        if self.anchored:  # anchor positions shift by one for <bos>; none (−1) becomes <bos> (value 0)
+            ref = torch.cat([pad_r, s.ref + 1 if s.ref is not None else torch.zeros(len(s), dtype=torch.long)]
+                            + ([pad_r] if eos else []))
         return Sequence(tokens, torch.cat([pad_v, vals] + ([pad_v] if eos else [])),
-                        torch.cat([pad_m, vmask] + ([pad_m] if eos else [])))
+                        torch.cat([pad_m, vmask] + ([pad_m] if eos else [])), ref=ref)
 
     # ---- model -------------------------------------------------------------------------------
     def embed(self, tokens: torch.Tensor, values: torch.Tensor | None = None,
@@ -125,8 +156,14 @@ class UniGenX(pl.LightningModule):
         out = {"token_loss": token_loss, "loss": token_loss}
         if self.cfg.value_dim > 0 and batch.value_mask is not None:
             m = (batch.value_mask[:, 1:] & batch.pad_mask[:, 1:]).reshape(-1)
-            vt = batch.values[:, 1:].reshape(-1, self.cfg.value_dim)
-            value_loss = self.head(vt, h.reshape(-1, h.shape[-1]), m)
+            V = self.cfg.value_dim
+            vt = batch.values[:, 1:].reshape(-1, V)
+            anchor = None
+            if self.anchored:
+                if batch.ref is None:
+                    raise ValueError("an anchored UniGenX trains on Sequences with anchors (Sequence.ref)")
+                anchor = batch.values.gather(1, batch.ref[:, 1:, None].expand(-1, -1, V)).reshape(-1, V)
+            value_loss = self.head(vt, h.reshape(-1, h.shape[-1]), m, anchor)
             out["value_loss"] = value_loss
             out["loss"] = token_loss + self.cfg.value_loss_weight * value_loss
         return out
@@ -151,12 +188,14 @@ class UniGenX(pl.LightningModule):
                temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, max_len: int | None = None,
                diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
                use_cache: bool = True, stop_at_eos: bool = True, value_check: ValueCheck | None = None,
-               value_retries: int = 8, template: Sequence | None = None) -> list[Sequence]:
+               value_retries: int = 8, template: Sequence | None = None,
+               value_anchor: ValueAnchor | None = None) -> list[Sequence]:
         """Draw ``n`` Sequences (without <bos>/<eos>), each starting with ``condition``'s tokens.
 
         ``value_check`` (from the adapter) is a hard constraint on sampled numbers: a value it rejects is
         drawn again from the diffusion head, up to ``value_retries`` times (e.g. an atom placed closer
-        than 0.5 Å to another).
+        than 0.5 Å to another).  ``value_anchor`` (from the adapter) names each slot's anchor; an anchored
+        model needs it.
 
         ``template`` fixes every token (its ``value_mask`` marks the number slots): only the numbers are
         drawn, by :meth:`fill` (e.g. conformers of a given SMILES).
@@ -169,21 +208,29 @@ class UniGenX(pl.LightningModule):
         if template is not None:
             return self.fill([template] * n, generator=generator, diffusion_steps=diffusion_steps,
                              value_temperature=value_temperature, batch_size=batch_size, value_check=value_check,
-                             value_retries=value_retries)
+                             value_retries=value_retries, value_anchor=value_anchor)
+        self._need_anchor(value_anchor)
         was_training = self.training
         self.eval()
         out: list[Sequence] = []
         for start in range(0, n, batch_size):
             out += self._sample_batch(min(batch_size, n - start), condition, generator, temperature, top_k, top_p,
                                       max_len or self.cfg.transformer.max_len, diffusion_steps,
-                                      value_temperature, use_cache, stop_at_eos, value_check, value_retries)
+                                      value_temperature, use_cache, stop_at_eos, value_check, value_retries,
+                                      value_anchor)
         self.train(was_training)
         return out
+
+    def _need_anchor(self, value_anchor: ValueAnchor | None) -> None:
+        if self.anchored and value_anchor is None:
+            raise ValueError("this UniGenX has an anchored diffusion head: sampling needs value_anchor "
+                             "(the adapter's sampling_knobs gives it)")
 
     def _sample_batch(self, B: int, condition: Sequence | None, gen: torch.Generator | None, temperature: float,
                       top_k: int, top_p: float, max_len: int, diffusion_steps: int | None,
                       value_temperature: float, use_cache: bool, stop_at_eos: bool,
-                      value_check: ValueCheck | None = None, value_retries: int = 0) -> list[Sequence]:
+                      value_check: ValueCheck | None = None, value_retries: int = 0,
+                      value_anchor: ValueAnchor | None = None) -> list[Sequence]:
         c, dev, V = self.cfg, self.device, self.cfg.value_dim
         prefix = self._wrap(condition if condition is not None else Sequence(torch.zeros(0, dtype=torch.long)),
                             eos=False)
@@ -212,7 +259,7 @@ class UniGenX(pl.LightningModule):
                 a = active[rows]
                 val[rows] = self._draw_values(h[rows], nxt[rows], tokens[a, :t], values[a, :t], vmask[a, :t],
                                               diffusion_steps, value_temperature, gen, value_check,
-                                              value_retries).to(val.dtype)
+                                              value_retries, value_anchor).to(val.dtype)
                 values[active[is_num], t] = val[is_num]
                 vmask[active[is_num], t] = True
             done = live & (nxt == c.eos_id) if stop_at_eos else torch.zeros_like(live)
@@ -240,40 +287,49 @@ class UniGenX(pl.LightningModule):
 
     def _draw_values(self, h: torch.Tensor, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor,
                      value_mask: torch.Tensor, diffusion_steps: int | None, value_temperature: float,
-                     gen: torch.Generator | None, value_check: ValueCheck | None, value_retries: int) -> torch.Tensor:
+                     gen: torch.Generator | None, value_check: ValueCheck | None, value_retries: int,
+                     value_anchor: ValueAnchor | None = None) -> torch.Tensor:
         """Values (N, V) for N number slots from hidden states h (N, D); a value ``value_check`` rejects (given
         the slot's token (N,) and the rows' earlier positions (N, t, …)) is drawn again, up to ``value_retries``
-        times."""
-        val = self.head.sample(h, diffusion_steps, value_temperature, gen)
+        times.  An anchored head reads each slot's anchor value, at the position ``value_anchor`` names."""
+        anchor = None
+        if self.anchored:
+            pos = value_anchor(token, tokens, values, value_mask).to(values.device)
+            anchor = values[torch.arange(len(pos), device=values.device), pos].float()
+        val = self.head.sample(h, diffusion_steps, value_temperature, gen, anchor=anchor)
         for _ in range(value_retries if value_check is not None else 0):
             ok = value_check(token, tokens, values, value_mask, val).to(val.device)
             if bool(ok.all()):
                 break
             bad = (~ok).nonzero().squeeze(-1)
-            val[bad] = self.head.sample(h[bad], diffusion_steps, value_temperature, gen).to(val.dtype)
+            val[bad] = self.head.sample(h[bad], diffusion_steps, value_temperature, gen,
+                                        anchor=None if anchor is None else anchor[bad]).to(val.dtype)
         return val
 
     @torch.no_grad()
     def fill(self, templates: list[Sequence], *, generator: torch.Generator | None = None,
              diffusion_steps: int | None = None, value_temperature: float = 1.0, batch_size: int = 256,
-             value_check: ValueCheck | None = None, value_retries: int = 8) -> list[Sequence]:
+             value_check: ValueCheck | None = None, value_retries: int = 8,
+             value_anchor: ValueAnchor | None = None) -> list[Sequence]:
         """Draw the numbers of token sequences fixed in advance: each template's tokens are kept, and each
         position its ``value_mask`` marks gets a value from the diffusion head conditioned on everything
         before it (earlier numbers included).  Templates may differ in length: rows are aligned at <bos>,
         so one KV-cached pass over the longest serves the batch.  Returns Sequences without <bos>/<eos>."""
         if self.cfg.value_dim == 0:
             raise ValueError("fill needs a model with number slots (value_dim > 0)")
+        self._need_anchor(value_anchor)
         was_training = self.training
         self.eval()
         out: list[Sequence] = []
         for start in range(0, len(templates), batch_size):
             out += self._fill_batch(templates[start:start + batch_size], generator, diffusion_steps,
-                                    value_temperature, value_check, value_retries)
+                                    value_temperature, value_check, value_retries, value_anchor)
         self.train(was_training)
         return out
 
     def _fill_batch(self, templates: list[Sequence], gen: torch.Generator | None, diffusion_steps: int | None,
-                    value_temperature: float, value_check: ValueCheck | None, value_retries: int) -> list[Sequence]:
+                    value_temperature: float, value_check: ValueCheck | None, value_retries: int,
+                    value_anchor: ValueAnchor | None = None) -> list[Sequence]:
         c, dev, V = self.cfg, self.device, self.cfg.value_dim
         rows = [self._wrap(Sequence(t.tokens, torch.zeros(len(t), V), t.value_mask.clone()), eos=False)
                 for t in templates]
@@ -291,7 +347,7 @@ class UniGenX(pl.LightningModule):
                 idx = num.nonzero().squeeze(-1)
                 values[idx, t] = self._draw_values(h[idx], tokens[idx, t], tokens[idx, :t], values[idx, :t],
                                                    slots[idx, :t], diffusion_steps, value_temperature, gen,
-                                                   value_check, value_retries).to(values.dtype)
+                                                   value_check, value_retries, value_anchor).to(values.dtype)
             if t + 1 < T:
                 h = self.body(self.embed(tokens[:, t:t + 1], values[:, t:t + 1], slots[:, t:t + 1]), cache)[:, -1]
         return [Sequence(tokens[i, 1:L].cpu(), values[i, 1:L].cpu(), slots[i, 1:L].cpu())

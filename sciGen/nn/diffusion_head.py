@@ -6,7 +6,15 @@ state and the timestep.  Unlike MAR (ε-prediction) the network predicts v = √
 (Salimans & Ho 2022): x₀ stays well-conditioned at the near-pure-noise end of the cosine
 schedule, so few respaced sampling steps suffice for unbounded values.  Shared by UniGenX (numbers in sequences) and MAR-3D.
 
-Two verbs: ``forward(target, cond, mask) -> loss`` and ``sample(cond, steps, temperature) -> x``.
+Anchored values (``anchored``): a value may come with an *anchor* a, a known value it lies close to (an atom's
+bonded neighbour already placed).  The head then also runs a *refiner* that sees the noisy value relative to
+its anchor, y_t = x_t − √ᾱ_t·a, and adds its prediction to the absolute network's:
+v̂ = net(x_t, t, h) + refine(y_t, t, [h, a]).  A precise offset (a bond length to a picometre) is easy to read
+from y_t and hard to read from x_t, where it is a small difference of two large positions the hidden state
+carries only approximately.  The refiner's output layer starts at zero, so an anchored head made from an
+absolute one starts as exactly that head.
+
+Two verbs: ``forward(target, cond, mask, anchor) -> loss`` and ``sample(cond, steps, temperature, anchor) -> x``.
 """
 from __future__ import annotations
 
@@ -24,6 +32,9 @@ class DiffusionHeadConfig:
     train_steps: int = 1000
     sample_steps: int = 50
     batch_mul: int = 4  # noise draws per target per step (MAR's diffusion_batch_mul)
+    anchored: bool = False  # each value comes with an anchor value; a refiner reads the value relative to it
+    refine_width: int = 0  # the refiner's width and depth (0: width, depth)
+    refine_depth: int = 0
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
@@ -91,32 +102,58 @@ class DiffusionHead(nn.Module):
         self.cfg = cfg = cfg or DiffusionHeadConfig()
         self.value_dim = value_dim
         self.net = Denoiser(value_dim, cond_dim, cfg.width, cfg.depth)
+        if cfg.anchored:
+            self.refine = Denoiser(value_dim, cond_dim + value_dim, cfg.refine_width or cfg.width,
+                                   cfg.refine_depth or cfg.depth)
         self.register_buffer("acp", cosine_alphas_cumprod(cfg.train_steps).float(), persistent=False)
 
-    def forward(self, target: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """target (N, V), cond (N, C), mask (N,) bool or None → scalar v-MSE over masked rows."""
+    def _anchor(self, anchor: torch.Tensor | None, n: int) -> torch.Tensor | None:
+        if not self.cfg.anchored:
+            return None
+        if anchor is None or anchor.shape[0] != n:
+            raise ValueError(f"an anchored diffusion head needs one anchor value per row ({n} rows)")
+        return anchor.float()
+
+    def velocity(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor,
+                 anchor: torch.Tensor | None = None) -> torch.Tensor:
+        """v̂ (N, V) for x_t (N, V) at steps t (N,) given cond (N, C) [and anchors (N, V) when ``anchored``]."""
+        v = self.net(x, t, cond)
+        if anchor is None:
+            return v
+        y = x - self.acp[t].unsqueeze(-1).sqrt() * anchor
+        return v + self.refine(y, t, torch.cat([cond.to(anchor.dtype), anchor], -1))
+
+    def forward(self, target: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None,
+                anchor: torch.Tensor | None = None) -> torch.Tensor:
+        """target (N, V), cond (N, C), mask (N,) bool or None, anchor (N, V) when ``anchored`` → scalar v-MSE over
+        masked rows."""
+        anchor = self._anchor(anchor, target.shape[0])
         if mask is not None:
             target, cond = target[mask], cond[mask]
+            anchor = anchor[mask] if anchor is not None else None
         if target.shape[0] == 0:
             return cond.sum() * 0.0
         m = self.cfg.batch_mul
         target, cond = target.repeat(m, 1), cond.repeat(m, 1)
+        anchor = anchor.repeat(m, 1) if anchor is not None else None
         t = torch.randint(0, self.cfg.train_steps, (target.shape[0],), device=target.device)
         a = self.acp[t].unsqueeze(-1)
         noise = torch.randn_like(target)
         x_t = a.sqrt() * target + (1 - a).sqrt() * noise
         v = a.sqrt() * noise - (1 - a).sqrt() * target
-        return ((self.net(x_t, t, cond).float() - v) ** 2).mean()
+        return ((self.velocity(x_t, t, cond, anchor).float() - v) ** 2).mean()
 
     @torch.no_grad()
     def sample(self, cond: torch.Tensor, steps: int | None = None, temperature: float = 1.0,
                generator: torch.Generator | None = None, uncond: torch.Tensor | None = None,
-               cfg_scale: float = 1.0) -> torch.Tensor:
-        """cond (N, C) → values (N, V), by ancestral sampling on a respaced schedule of ``steps``.
-        ``temperature`` scales the noise injected at each step (as in MAR).  With ``uncond`` (N, C) and
-        ``cfg_scale`` ≠ 1, classifier-free guidance: v̂ = v̂_u + cfg_scale · (v̂_c − v̂_u) (MAR's DiffLoss CFG)."""
+               cfg_scale: float = 1.0, anchor: torch.Tensor | None = None) -> torch.Tensor:
+        """cond (N, C) [, anchor (N, V) when ``anchored``] → values (N, V), by ancestral sampling on a respaced
+        schedule of ``steps``.  ``temperature`` scales the noise injected at each step (as in MAR).  With ``uncond``
+        (N, C) and ``cfg_scale`` ≠ 1, classifier-free guidance: v̂ = v̂_u + cfg_scale · (v̂_c − v̂_u) (MAR's
+        DiffLoss CFG)."""
         steps = min(steps or self.cfg.sample_steps, self.cfg.train_steps)
         N, dev = cond.shape[0], cond.device
+        anchor = self._anchor(anchor, N)
         ts = torch.linspace(0, self.cfg.train_steps - 1, steps, device=dev).round().long()
         acp = self.acp[ts].double()
         acp_prev = torch.cat([acp.new_ones(1), acp[:-1]])
@@ -126,10 +163,12 @@ class DiffusionHead(nn.Module):
         for i in reversed(range(steps)):
             t = ts[i].expand(N)
             if uncond is not None and cfg_scale != 1.0:
-                vc, vu = self.net(x.repeat(2, 1), t.repeat(2), torch.cat([cond, uncond.float()])).double().chunk(2)
+                two = None if anchor is None else anchor.repeat(2, 1)
+                vc, vu = self.velocity(x.repeat(2, 1), t.repeat(2), torch.cat([cond, uncond.float()]),
+                                       two).double().chunk(2)
                 v = vu + cfg_scale * (vc - vu)
             else:
-                v = self.net(x, t, cond).double()
+                v = self.velocity(x, t, cond, anchor).double()
             x0 = acp[i].sqrt() * x.double() - (1 - acp[i]).sqrt() * v
             mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
                 + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()

@@ -27,3 +27,18 @@ def test_accepts_the_true_position_and_rejects_wrong_ones() -> None:
     cands = torch.cat([vals[t:t + 1], far, near])
     ok = check(ids[t:t + 1].repeat(3), ids[None, :t].repeat(3, 1), vals[None, :t].repeat(3, 1, 1), None, cands)
     assert ok.tolist() == [True, False, False]
+
+
+def test_sampling_anchor_is_the_training_anchor() -> None:
+    """While sampling, :meth:`BondCheck.anchor` must name the same slot as the training sequence's anchors
+    (shifted by one for <bos>; 0 for none) — the head reads the same neighbour in both."""
+    codec = ConformerSequence()
+    tokens, _ = codec.encode(embedded("OC1CC1N"))
+    vocab = Vocab.build([tokens], [t for t in NUMBERS if t in tokens], 3)
+    ids = torch.tensor([vocab.bos_id] + vocab.encode(tokens))
+    ref = codec.anchors(tokens) + 1
+    check = BondCheck(vocab, codec)
+    k = tokens.index(COORDS) + 1
+    for t in range(k + 1, len(ids)):
+        got = check.anchor(ids[t:t + 1], ids[None, :t], torch.zeros(1, t, 3), None)
+        assert int(got) == int(ref[t - 1])

@@ -109,3 +109,19 @@ def test_random_smiles_encode_the_same_molecule_and_geometry_in_another_order(sm
     again = [codec.encode(mol, rng=np.random.default_rng(0))[0] for _ in range(2)]
     assert again[0] == again[1]  # seeded: reproducible
     assert codec.encode(mol)[0] == canon  # without rng: the canonical sequence
+
+
+@pytest.mark.parametrize("smi", ["CC(=O)O", "c1ccncc1", "OC1CC1N"])
+def test_each_atom_is_anchored_to_the_last_placed_atom_it_is_bonded_to(smi: str) -> None:
+    codec = ConformerSequence()
+    tokens, values = codec.encode(embedded(smi))
+    ref = codec.anchors(tokens)
+    k = tokens.index(COORDS)
+    mol, _ = codec.skeleton(tokens[:k])
+    assert (ref[:k + 2] == -1).all()  # SMILES tokens, <coords> and the first atom have none
+    xyz = values[k + 1:] * SCALE
+    for i in range(1, mol.GetNumAtoms()):
+        j = ref[k + 1 + i] - (k + 1)
+        bonded = [n.GetIdx() for n in mol.GetAtomWithIdx(i).GetNeighbors() if n.GetIdx() < i]
+        assert j == max(bonded)  # the ring partner placed after the SMILES parent wins, e.g. in the rings here
+        assert np.linalg.norm(xyz[i] - xyz[j]) < 1.7  # a bond, so the offset the head refines is short

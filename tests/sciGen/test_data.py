@@ -42,6 +42,9 @@ def test_packed_sequences_roundtrip() -> None:
     s = ds[0]
     assert s.tokens.tolist() == [4, 5] and s.value_mask.tolist() == [True, False]
     assert ds[2].values[:, 0].tolist() == [2.0, 2.0, 2.0]
+    assert s.ref is None
+    refs = PackedSequences(toks, vals, 1, [np.array([-1, 0]), None, np.array([-1, 0, 1])])
+    assert refs[0].ref.tolist() == [-1, 0] and refs[1].ref.tolist() == [-1] and refs[2].ref.tolist() == [-1, 0, 1]
 
 
 def test_holdout_mask_is_deterministic_and_sized() -> None:

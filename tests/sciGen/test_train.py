@@ -1,6 +1,7 @@
 """`scigen train` end to end on tiny data: bad lines skipped, DDP on CPU, checkpoints load."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,15 @@ def test_init_from_starts_a_new_run_from_a_checkpoint(tmp_path: Path, tiny_confi
                    "--max-steps", "2")
     assert r.returncode == 0, r.stderr[-3000:]
     assert load_model(tmp_path / "b" / "model.pt")[0].meta["init_from"].endswith("model.pt")
+    # fine-tuning on other data keeps the checkpoint's vocabulary; records it cannot write are skipped and counted
+    other = tmp_path / "other.smi"
+    other.write_text("CCO\nCCN\n" * 10 + "".join(f"C[Se]{'C' * k}O\n" for k in range(1, 9)))
+    r = run_scigen("train", cfg, "--data", other, "--output", tmp_path / "c", "--init-from",
+                   tmp_path / "a" / "model.pt", "--max-steps", "2")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert re.search(r"skipped \d training record\(s\) with tokens outside", r.stderr), r.stderr
+    tokens = load_model(tmp_path / "a" / "model.pt")[1].vocab.tokens
+    assert load_model(tmp_path / "c" / "model.pt")[1].vocab.tokens == tokens
     # a checkpoint of another shape is one clear error
     wrong = tmp_path / "w.pt"
     sd = {k: torch.zeros(3) if i == 0 else v for i, (k, v) in enumerate(first.state_dict().items())}
@@ -101,3 +111,32 @@ def test_device_train_probes_sizes_trains_and_splits(tmp_path: Path, tiny_config
         assert model.meta["steps"] == 50
         assert (out / f"{name}.metrics.csv").is_file()
     assert load_model(tmp_path / "other.pt")[0].cfg.transformer.d_model == 48
+
+
+def test_init_new_leaves_a_new_part_fresh(tmp_path: Path) -> None:
+    """A plain UniGenX checkpoint starts an anchored one: everything it has is loaded, the declared new part
+    (the refiner) keeps its fresh weights; an undeclared missing part or a declared part that is not new is an
+    error."""
+    from sciGen.config import ConfigError
+    from sciGen.generators.unigenx import UniGenX
+    from sciGen.train import init_weights
+
+    cfg = {"vocab_size": 8, "value_dim": 3, "number_ids": [6],
+           "transformer": {"d_model": 16, "n_layers": 1, "n_heads": 2, "d_ff": 32, "max_len": 8},
+           "diffusion": {"width": 16, "depth": 1, "train_steps": 20}}
+    torch.manual_seed(0)
+    plain = UniGenX(cfg)
+    path = tmp_path / "plain.pt"
+    save_checkpoint(path, generator="unigenx", domain="molecules", config=cfg, vocab={},
+                    state_dict=plain.state_dict())
+    anchored = UniGenX({**cfg, "diffusion": {**cfg["diffusion"], "anchored": True}})
+    fresh = {k: v.clone() for k, v in anchored.state_dict().items() if k.startswith("head.refine.")}
+    init_weights(anchored, path, "unigenx", new=["head.refine"])
+    for k, v in anchored.state_dict().items():
+        assert torch.equal(v, fresh[k] if k in fresh else plain.state_dict()[k]), k
+    with pytest.raises(ConfigError, match="lacks head.refine"):
+        init_weights(anchored, path, "unigenx")
+    with pytest.raises(ConfigError, match="already has"):
+        init_weights(anchored, path, "unigenx", new=["head.net"])
+    with pytest.raises(ConfigError, match="names no parameter"):
+        init_weights(anchored, path, "unigenx", new=["head.refine", "body.nothing"])

@@ -115,3 +115,62 @@ def test_fill_conditions_each_number_on_everything_before_it(trained, monkeypatc
         h = model.body(model.embed(w.tokens[None], w.values[None], w.value_mask[None]))[0]
         expect = h[:-1, :1] / 10  # the hidden state before each position
         assert torch.allclose(s.values[s.value_mask], expect[s.value_mask], atol=1e-5)
+
+
+def _anchored(vocab: Vocab, train_only: list[str] | None = None) -> UniGenX:
+    torch.manual_seed(0)
+    return UniGenX({"vocab_size": len(vocab), "value_dim": 1, "number_ids": vocab.number_ids,
+                    "transformer": {"d_model": 32, "n_layers": 1, "n_heads": 2, "d_ff": 64, "max_len": 8},
+                    "diffusion": {"width": 32, "depth": 1, "train_steps": 50, "sample_steps": 5,
+                                  "anchored": True, "refine_width": 16},
+                    "train_only": train_only or []})
+
+
+def _pairs(vocab: Vocab) -> list[Sequence]:
+    """``A_k <num> <num> B``: the second number is anchored to the first (ref = 1)."""
+    out = []
+    for k, u in ((0, 3.0), (2, -4.0)):
+        vals = torch.tensor([[0.0], [u], [u + 0.1 * k], [0.0]])
+        out.append(Sequence(torch.tensor(vocab.encode([f"A{k}", "<num>", "<num>", "B"])), vals,
+                            torch.tensor([False, True, True, False]), ref=torch.tensor([-1, -1, 1, -1])))
+    return out
+
+
+def test_anchored_model_reads_each_slot_s_anchor_value(trained, monkeypatch) -> None:
+    """Training gathers each slot's anchor value from ``ref`` (shifted past <bos>; none reads <bos>'s zero);
+    sampling asks ``value_anchor`` for the position and hands the value there to the head."""
+    vocab = trained[1]
+    model = _anchored(vocab)
+    seen = {}
+    real = model.head.forward
+    monkeypatch.setattr(model.head, "forward",
+                        lambda t, c, m, anchor: seen.update(a=anchor, m=m) or real(t, c, m, anchor))
+    out = model.losses(model.collate(_pairs(vocab)))
+    assert torch.isfinite(out["value_loss"])
+    a = seen["a"].view(2, -1)[:, :3]  # the slots after <bos>: A_k, first <num>, second <num>
+    assert a.tolist() == [[0.0, 0.0, 3.0], [0.0, 0.0, -4.0]]
+    with pytest.raises(ValueError, match="value_anchor"):
+        model.sample(2, generator=torch.Generator().manual_seed(0))
+    got = []
+
+    def head_sample(cond, *a, anchor=None, **k):
+        got.append(anchor.clone())
+        return anchor + 1.0
+    monkeypatch.setattr(model.head, "sample", head_sample)
+    template = Sequence(torch.tensor(vocab.encode(["A1", "<num>", "<num>"])), torch.zeros(3, 1),
+                        torch.tensor([False, True, True]))
+    anchor_of = lambda token, tokens, values, mask: torch.full((len(token),), tokens.shape[1] - 1)  # noqa: E731
+    s = model.fill([template], value_anchor=anchor_of)[0]
+    assert s.values[1:, 0].tolist() == [1.0, 2.0]  # <bos>'s 0 + 1, then the previous slot's 1 + 1
+    assert [g.item() for g in got] == [0.0, 1.0]
+
+
+def test_train_only_freezes_everything_else(trained) -> None:
+    vocab = trained[1]
+    model = _anchored(vocab, ["head.refine"])
+    grads = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert grads and all(n.startswith("head.refine.") for n in grads)
+    model.losses(model.collate(_pairs(vocab)))["loss"].backward()
+    assert all(p.grad is None for n, p in model.named_parameters() if n not in grads)
+    with pytest.raises(ValueError, match="train_only"):
+        _anchored(vocab, ["head.nothing"])
