@@ -15,7 +15,7 @@ import torch
 from rdkit import Chem
 
 from sciGen.data import Vocab
-from sciGen.molecules.conformer import COORDS, SCALE, ConformerError, ConformerSequence
+from sciGen.molecules.conformer import COORDS, SCALE, ConformerError, ConformerSequence, anchor_atom
 from sciGen.molecules.geometry import BOND_FACTOR, CLASH_FACTOR
 
 _PT = Chem.GetPeriodicTable()
@@ -33,23 +33,28 @@ class BondCheck:
     def anchor(self, token: torch.Tensor, tokens: torch.Tensor, values: torch.Tensor,
                value_mask: torch.Tensor) -> torch.Tensor:
         """The position among ``tokens`` (N, t) (<bos> first) of the slot of the atom the next atom is bonded to
-        that was placed last (:meth:`ConformerSequence.anchors`' rule); 0 (<bos>) when there is none or the
-        SMILES does not parse: (N,) long."""
+        that was placed last (:func:`~sciGen.molecules.conformer.anchor_atom`); 0 (<bos>) when there is none or
+        the SMILES does not parse: (N,) long."""
         out = torch.zeros(len(token), dtype=torch.long)
         tok = tokens.cpu().numpy()
         for i in range(len(token)):
-            where = np.nonzero(tok[i] == self.coords_id)[0]
-            if len(where) == 0:
-                continue
-            k = int(where[0])
-            g = self.graph(tuple(int(x) for x in tok[i, 1:k]))
-            n = tok.shape[1] - k - 1  # atoms placed so far
-            if g is None or n >= len(g[0]):
-                continue
-            before = np.nonzero(g[1][n, :n])[0]
-            if len(before):
-                out[i] = k + 1 + int(before.max())
+            row = self._next_atom(tok[i])
+            if row is not None:
+                k, (_, adj), n = row
+                j = anchor_atom(adj, n)
+                out[i] = k + 1 + j if j >= 0 else 0
         return out
+
+    def _next_atom(self, tok: np.ndarray) -> tuple[int, tuple[np.ndarray, np.ndarray], int] | None:
+        """For one row of token ids (<bos> first): (position of <coords>, its SMILES graph, index of the atom about
+        to be placed), or None before <coords>, for an unparsable SMILES, or past the SMILES's last atom."""
+        where = np.nonzero(tok == self.coords_id)[0]
+        if len(where) == 0:
+            return None
+        k = int(where[0])
+        g = self.graph(tuple(int(x) for x in tok[1:k]))  # position 0 is <bos>
+        n = len(tok) - k - 1  # atoms placed so far
+        return None if g is None or n >= len(g[0]) else (k, g, n)
 
     def graph(self, smiles_ids: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray] | None:
         """(covalent radii (N,), adjacency (N, N) bool) in sequence order, or None for a SMILES that does not
@@ -69,17 +74,10 @@ class BondCheck:
         tok = tokens.cpu().numpy()
         vals, cand = values.double().cpu().numpy(), candidate.double().cpu().numpy()
         for i in range(len(token)):
-            where = np.nonzero(tok[i] == self.coords_id)[0]
-            if len(where) == 0:
+            row = self._next_atom(tok[i])
+            if row is None:
                 continue
-            k = int(where[0])
-            g = self.graph(tuple(int(x) for x in tok[i, 1:k]))  # position 0 is <bos>
-            if g is None:
-                continue
-            r, adj = g
-            n = tok.shape[1] - k - 1  # atoms placed so far
-            if n >= len(r):
-                continue
+            k, (r, adj), n = row
             d = np.linalg.norm(vals[i, k + 1:] * SCALE - cand[i] * SCALE, axis=-1)
             reach = r[:n] + r[n]
             bonded = d < BOND_FACTOR * reach

@@ -72,6 +72,12 @@ def canonical_frame(xyz: np.ndarray) -> np.ndarray:
     return x @ rot.T
 
 
+def anchor_atom(adjacency: np.ndarray, i: int) -> int:
+    """Atom ``i``'s anchor: of the atoms before it in sequence order, the last one it is bonded to (−1: none)."""
+    before = np.nonzero(adjacency[i, :i])[0]
+    return int(before.max()) if len(before) else -1
+
+
 def sequence_order(mol: Chem.Mol, heavy_order: list[int]) -> list[int]:
     """Atom indices of ``mol`` (hydrogens explicit) in sequence order: each heavy atom of ``heavy_order``
     followed by its hydrogens (by index)."""
@@ -148,9 +154,9 @@ class ConformerSequence:
         adj = Chem.GetAdjacencyMatrix(mol)
         out = np.full(len(tokens), -1, dtype=np.int64)
         for i in range(min(mol.GetNumAtoms(), len(tokens) - k - 1)):
-            before = np.nonzero(adj[i, :i])[0]
-            if len(before):
-                out[k + 1 + i] = k + 1 + int(before.max())
+            j = anchor_atom(adj, i)
+            if j >= 0:
+                out[k + 1 + i] = k + 1 + j
         return out
 
     def prefix(self, smiles: str) -> list[str]:
