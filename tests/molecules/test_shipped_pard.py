@@ -21,11 +21,12 @@ def test_card_sits_beside_checkpoint() -> None:
 def test_shipped_pard_quality_floor() -> None:
     model, adapter = load("molecules", "pard", device="cpu")
     assert model.cfg.max_nodes == 9 and adapter.graph_vocab.kekulize
-    # 100 draws (about a minute on 2 CPU cores); the card measures valid 0.942, unique 0.966 on 10,000
-    res = sample_structures(model, adapter, 100, seed=0, batch_size=100)
+    # 50 draws (about a minute on 2 CPU cores); the card measures valid 0.942, unique 0.966 on 10,000, so a
+    # floor of 0.80 sits four standard errors of 50 draws below it
+    res = sample_structures(model, adapter, 50, seed=0, batch_size=50)
     smiles = [Chem.MolToSmiles(m) for m in res.structures]
-    assert res.n_drawn == 100
-    assert len(smiles) / 100 >= 0.80            # valid: sanitizes with no correction, one molecule
+    assert res.n_drawn == 50
+    assert len(smiles) / 50 >= 0.80             # valid: sanitizes with no correction, one molecule
     assert len(set(smiles)) / len(smiles) >= 0.95  # unique
     assert all(m.GetNumAtoms() <= 9 for m in res.structures)
     assert all(e.reason for e in res.invalid)

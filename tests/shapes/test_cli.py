@@ -104,13 +104,20 @@ def test_tokenize_bad_file_is_one_line(models, run_scigen, tmp_path, content):
 
 
 def test_evaluate_folders_json(models, run_scigen, tmp_path):
-    r = run_scigen("evaluate", "shapes", models["data"] / "box", "--reference", models["data"] / "ball",
+    # two boxes against two balls of the same file names (so paired metrics run too: 100k points a mesh, and
+    # nearest neighbours between far-apart surfaces are the slow case of a k-d tree, hence two, not six)
+    for cat in ("box", "ball"):
+        (tmp_path / cat).mkdir()
+        for f in sorted((models["data"] / cat).iterdir())[:2]:
+            (tmp_path / cat / f.name).write_bytes(f.read_bytes())
+    r = run_scigen("evaluate", "shapes", tmp_path / "box", "--reference", tmp_path / "ball",
                    "--json", tmp_path / "m.json")
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path / "m.json").read_text())
     for k in ("watertight", "MMD-CD", "COV-CD", "1-NNA-CD", "chamfer", "fscore"):
         assert k in m
-    assert m["watertight"] == 1.0 and m["1-NNA-CD"] > 0.9 and 0 <= m["fscore"] < 0.5  # boxes vs balls
+    assert m["n_paired"] == 2 and m["watertight"] == 1.0 and m["1-NNA-CD"] > 0.9  # boxes vs balls
+    assert 0 <= m["fscore"] < 0.5
 
 
 def test_adapter_encode_decode_round_trip(models):
