@@ -63,6 +63,7 @@ def main() -> None:
     ap.add_argument("--n-denovo", type=int, default=10000)
     ap.add_argument("--batch-size", type=int, default=250)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--diffusion-steps", type=int, default=None, help="default: the checkpoint's (its head's)")
     ap.add_argument("--workdir", default="runs/unigenx3d_bench")
     ap.add_argument("--out", default="bench/results/unigenx3d.json")
     a = ap.parse_args()
@@ -73,7 +74,8 @@ def main() -> None:
     meta = getattr(model, "meta", {})
     result: dict = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "machine": platform.processor()
                     or platform.machine(), "torch_threads": torch.get_num_threads(),
-                    **{k: dict(meta.get(k, {})) for k in ("sampling", "sampling_conformers")}}
+                    **{k: dict(meta.get(k, {})) for k in ("sampling", "sampling_conformers")},
+                    "diffusion_steps": a.diffusion_steps or "the checkpoint's"}
 
     refs = reference_set(Path(a.data), a.n_molecules, a.seed)
     adapter.names = [f"{i:06d}" for i in range(len(refs))]
@@ -81,7 +83,7 @@ def main() -> None:
     adapter.names = None
     codec = ConformerSequence(adapter.conformer.hydrogens)
     templates, names = [], []
-    kn = adapter.sampling_knobs(model, {})
+    kn = adapter.sampling_knobs(model, {} if a.diffusion_steps is None else {"diffusion_steps": a.diffusion_steps})
     for i, r in enumerate(refs):  # the condition SMILES carries the reference's stereo (as ETKDG gets it)
         tokens, _ = codec.encode(r)
         templates += [adapter.template(adapter.condition_id("".join(tokens[: tokens.index(COORDS)])))] * a.k

@@ -70,6 +70,8 @@ def samplers(head, default: dict) -> dict:
     return {  # each: (cond (N, C), anchors (N, V) or None, generator) → values (N, V)
         f"DDPM {n} steps, T {t} (the checkpoint's default)": lambda c, a, g: head.sample(c, n, t, g, anchor=a),
         f"DDPM {n} steps, T 1.0": lambda c, a, g: head.sample(c, n, 1.0, g, anchor=a),
+        f"DDPM 50 steps, T {t}": lambda c, a, g: head.sample(c, 50, t, g, anchor=a),
+        f"DDPM 25 steps, T {t}": lambda c, a, g: head.sample(c, 25, t, g, anchor=a),
         f"DDPM 250 steps, T {t}": lambda c, a, g: head.sample(c, 250, t, g, anchor=a),
         f"DDPM 1000 steps, T {t}": lambda c, a, g: head.sample(c, 1000, t, g, anchor=a),
         f"DDIM {n} steps": lambda c, a, g: ddim(head, c, n, g, a),
