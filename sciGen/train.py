@@ -14,9 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytorch_lightning as pl
 import torch
 from rich.console import Console
 from rich.markup import escape
@@ -27,6 +26,10 @@ from sciGen.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from sciGen.config import ConfigError, from_dict, load_yaml
 from sciGen.data import PackedSequences, Vocab, VocabError, holdout_mask
 from sciGen.io import atomic_write_text
+from sciGen.nn.trainable import Trainable
+
+if TYPE_CHECKING:  # Lightning is imported where training starts: load_model (sampling) does not need it
+    import pytorch_lightning as pl
 
 
 @dataclass
@@ -99,6 +102,7 @@ def init_weights(model: torch.nn.Module, path: str | Path, generator: str, vocab
 
 def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = True) -> pl.Trainer:
     """Lightning Trainer for CPU or GPU, one device or DDP over ``devices × num_nodes``."""
+    import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
     from pytorch_lightning.loggers import CSVLogger
 
@@ -114,7 +118,7 @@ def make_trainer(tc: TrainerConfig, output: Path, enable_progress_bar: bool = Tr
     )
 
 
-def build_model(cfg: TrainConfig, vocab: Vocab, fields: dict[str, Any] | None = None) -> pl.LightningModule:
+def build_model(cfg: TrainConfig, vocab: Vocab, fields: dict[str, Any] | None = None) -> Trainable:
     """Generator from the config's ``model`` section plus what the data fixes (the vocabulary, or the
     ``fields`` an adapter computes from it)."""
     model = dict(cfg.model)
@@ -149,7 +153,9 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
     output = Path(output or Path("runs") / Path(config_path).stem)
     output.mkdir(parents=True, exist_ok=True)
     tc = cfg.trainer
-    pl.seed_everything(tc.seed, workers=True, verbose=False)
+    from pytorch_lightning import seed_everything
+
+    seed_everything(tc.seed, workers=True, verbose=False)
 
     adapter = registry.adapter_class(cfg.domain)()
     kind = getattr(registry.generator_class(cfg.generator), "input_kind", "sequence")
@@ -207,16 +213,18 @@ def train(config_path: str | Path, *, data: str | None = None, output: str | Pat
                          {"n_train": len(train_ds), "n_holdout": len(hold_recs), "skipped": len(errors)})
 
 
-def _fit_and_save(cfg: TrainConfig, raw: dict, model: pl.LightningModule, vocab: Vocab, loader, val_loader,
+def _fit_and_save(cfg: TrainConfig, raw: dict, model: Trainable, vocab: Vocab, loader, val_loader,
                   output: Path, resume: bool, console: Console, t0: float, data_meta: dict[str, Any],
                   extras: dict[str, Any] | None = None) -> Path:
+    from sciGen.lit_module import LitModule
+
     tc = cfg.trainer
     trainer = make_trainer(tc, output)
     last = output / "lightning" / "last.ckpt"
     if cfg.init_from and not (resume and last.is_file()):  # a resumed run restores its own weights
         init_weights(model, cfg.init_from, cfg.generator, vocab, cfg.init_new)
         data_meta = {**data_meta, "init_from": str(cfg.init_from)}
-    trainer.fit(model, loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
+    trainer.fit(LitModule(model), loader, val_loader, ckpt_path=str(last) if resume and last.is_file() else None)
 
     path = output / "model.pt"
     if trainer.is_global_zero:

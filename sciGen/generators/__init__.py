@@ -1,1 +1,2 @@
-"""Shared generators: LightningModules built from one typed config, domain-agnostic."""
+"""Shared generators: ``nn.Module``s (:class:`~sciGen.nn.trainable.Trainable`) built from one typed config,
+domain-agnostic; Lightning trains them through :class:`~sciGen.lit_module.LitModule`."""

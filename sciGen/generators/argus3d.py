@@ -23,9 +23,8 @@ Batches (dicts from the shapes adapter): ``tokens`` (B, 1 + T) = [condition id, 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -37,6 +36,7 @@ from sciGen.generators.loss_steps import LossSteps
 from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
 from sciGen.nn.point_encoder import PointQueryEncoder
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
 
 
@@ -64,14 +64,13 @@ class Argus3DConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-class Argus3D(LossSteps, pl.LightningModule):
+class Argus3D(LossSteps, Trainable):
     """GPT over codes with a [category, partial-cloud] prefix; samples Sequences [condition, codes]."""
 
     def __init__(self, config: Argus3DConfig | dict) -> None:
         super().__init__()
         cfg = config if isinstance(config, Argus3DConfig) else from_dict(Argus3DConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.d_model
         self.n_prefix = 1 + 3 * cfg.point_base ** 2
         self.cond_emb = nn.Embedding(len(cfg.cond_ids), d)

@@ -15,10 +15,9 @@ sampler started from a given prefix (a partial B-Rep's faces).  With ``cond_drop
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -28,6 +27,7 @@ from sciGen.data import Batch, Sequence, collate
 from sciGen.generators.loss_steps import LossSteps
 from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
 
 
@@ -62,7 +62,7 @@ class Constraint(Protocol):
     def select(self, rows: torch.Tensor) -> None: ...
 
 
-class AutoBrep(LossSteps, pl.LightningModule):
+class AutoBrep(LossSteps, Trainable):
     """Reads Batch fields ``tokens, pad_mask, level, ref``; samples Sequences (with level / ref)."""
 
     reads = ("tokens", "level", "ref")
@@ -71,7 +71,6 @@ class AutoBrep(LossSteps, pl.LightningModule):
         super().__init__()
         cfg = config if isinstance(config, AutoBrepConfig) else from_dict(AutoBrepConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.transformer.d_model
         self.tok_emb = nn.Embedding(cfg.vocab_size, d)
         self.role_emb = nn.Embedding(cfg.n_roles + 1, d)

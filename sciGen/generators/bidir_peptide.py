@@ -15,10 +15,9 @@ Decoding: beam search with a precursor-mass filter (:mod:`sciGen.generators.beam
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -30,6 +29,7 @@ from sciGen.generators.optim import OptimConfig, configure_adamw
 from sciGen.nn.cross_decoder import CrossDecoder
 from sciGen.nn.fragment_evidence import FragmentEvidence
 from sciGen.nn.sinusoidal import PeakEncoder, SinusoidalScalar
+from sciGen.nn.trainable import Trainable
 
 
 @dataclass
@@ -112,14 +112,13 @@ class NARDecoder(nn.Module):
         return h, self.head(h)
 
 
-class BidirPeptide(pl.LightningModule):
+class BidirPeptide(Trainable):
     """Spectrum → peptide: shared encoder, CTC NAR decoder, AR decoder over [sg(NAR) ⊕ encoder]."""
 
     def __init__(self, config: dict | BidirPeptideConfig) -> None:
         super().__init__()
         cfg = config if isinstance(config, BidirPeptideConfig) else from_dict(BidirPeptideConfig, dict(config))
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.d_model
         self.encoder = SpectrumEncoder(cfg)
         self.nar = NARDecoder(cfg) if cfg.bidirectional else None

@@ -16,9 +16,8 @@ Sequences (from the shapes adapter): tokens (1 + T,) = [condition id, code ids â
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -29,6 +28,7 @@ from sciGen.generators.conditions import condition_ids, condition_lut, guided
 from sciGen.generators.loss_steps import LossSteps
 from sciGen.generators.optim import OptimConfig
 from sciGen.generators.unigenx import filter_logits
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.transformer import Block, TransformerConfig, gpt_init
 
 
@@ -64,7 +64,7 @@ def scale_mask(scales: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     return kind, level, mask
 
 
-class G3PT(LossSteps, pl.LightningModule):
+class G3PT(LossSteps, Trainable):
     """Reads Batch ``tokens`` (B, 1 + T); samples Sequences of the same layout."""
 
     reads = ("tokens", "level")
@@ -73,7 +73,6 @@ class G3PT(LossSteps, pl.LightningModule):
         super().__init__()
         cfg = config if isinstance(config, G3PTConfig) else from_dict(G3PTConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d, S, T = cfg.d_model, len(cfg.scales), sum(cfg.scales)
         self.cond_emb = nn.Embedding(len(cfg.cond_ids), d)
         self.code_emb = nn.Embedding(cfg.codebook_size, d)

@@ -1,5 +1,6 @@
-"""Lightning steps for a generator whose ``losses(batch) -> {"loss": …, …}`` says everything: train/val
-logging of every entry and AdamW with the warm-up/cosine schedule of ``cfg.optim``."""
+"""Lightning steps (called by :class:`~sciGen.lit_module.LitModule`) for a generator whose
+``losses(batch) -> {"loss": …, …}`` says everything: train/val logging of every entry and AdamW with the
+warm-up/cosine schedule of ``cfg.optim``."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,8 @@ def batch_size_of(batch: Any) -> int:
 
 
 class LossSteps:
-    """Mixin for a ``LightningModule`` with ``losses`` and ``cfg.optim`` (G3PT, AutoBrep, Argus3D, MAR-3D and
-    the shape tokenizers).  ``prog_bar`` names the entries shown on the progress bar."""
+    """Mixin for a :class:`~sciGen.nn.trainable.Trainable` with ``losses`` and ``cfg.optim`` (G3PT, AutoBrep,
+    Argus3D, MAR-3D and the shape tokenizers).  ``prog_bar`` names the entries shown on the progress bar."""
 
     prog_bar: tuple[str, ...] = ("loss",)
 

@@ -26,9 +26,8 @@ Samples are Sequences [condition, <lat> × L] with the latents as ``values`` (L 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 
@@ -39,6 +38,7 @@ from sciGen.generators.loss_steps import LossSteps
 from sciGen.generators.optim import OptimConfig
 from sciGen.nn.diffusion_head import DiffusionHead, DiffusionHeadConfig, timestep_embedding
 from sciGen.nn.point_encoder import SetTransformer
+from sciGen.nn.trainable import Trainable
 
 
 @dataclass
@@ -82,14 +82,13 @@ class MaskedStage(nn.Module):
         return self.body(torch.cat([context, tok], 1))[:, context.shape[1]:]
 
 
-class MAR3D(LossSteps, pl.LightningModule):
+class MAR3D(LossSteps, Trainable):
     """Two MaskedStages (low, high) sharing one DiffusionHead; samples Sequences of latent tokens."""
 
     def __init__(self, config: MAR3DConfig | dict) -> None:
         super().__init__()
         cfg = config if isinstance(config, MAR3DConfig) else from_dict(MAR3DConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d, V = cfg.d_model, cfg.latent_dim
         self.cond_emb = nn.Embedding(len(cfg.cond_ids), d)
         self.low = MaskedStage(cfg.n_low, V, d, cfg.n_heads, cfg.d_ff, cfg.n_layers)

@@ -18,9 +18,8 @@ every block-size prediction, and what a block sees is exactly what it sees at sa
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -34,6 +33,7 @@ from sciGen.nn.mask_diffusion import MaskDiffusion
 from sciGen.nn.partial_order import peel_blocks
 from sciGen.nn.ppgn import PPGNLayer
 from sciGen.nn.sinusoidal import SinusoidalScalar
+from sciGen.nn.trainable import Trainable
 
 
 @dataclass
@@ -93,7 +93,7 @@ def visibility(block: torch.Tensor, noisy: torch.Tensor, valid: torch.Tensor) ->
     return see, pair
 
 
-class PARD(LossSteps, pl.LightningModule):
+class PARD(LossSteps, Trainable):
     """Reads graph Sequences (``tokens`` = node ids, ``edges`` = (N, N) edge ids); samples them."""
 
     input_kind = "graph"
@@ -102,7 +102,6 @@ class PARD(LossSteps, pl.LightningModule):
         super().__init__()
         cfg = config if isinstance(config, PARDConfig) else from_dict(PARDConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d, de = cfg.d_model, cfg.d_edge
         self.node_mask, self.edge_mask = cfg.n_node_types, cfg.n_edge_types  # absorbing-state ids
         self.node_emb = nn.Embedding(cfg.n_node_types + 1, d)

@@ -15,10 +15,9 @@ sampling the adapter's ``value_anchor`` names each new slot's anchor.  ``train_o
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Protocol
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -27,6 +26,7 @@ from sciGen.config import from_dict
 from sciGen.data import Batch, Sequence, collate
 from sciGen.generators.optim import OptimConfig, configure_adamw
 from sciGen.nn.diffusion_head import DiffusionHead, DiffusionHeadConfig
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.transformer import Transformer, TransformerConfig, gpt_init
 
 
@@ -75,7 +75,7 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
     return logits
 
 
-class UniGenX(pl.LightningModule):
+class UniGenX(Trainable):
     """Reads Batch fields ``tokens, pad_mask, values, value_mask``; samples Sequences."""
 
     reads = ("tokens", "values", "value_mask")
@@ -84,7 +84,6 @@ class UniGenX(pl.LightningModule):
         super().__init__()
         cfg = config if isinstance(config, UniGenXConfig) else from_dict(UniGenXConfig, config)
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.transformer.d_model
         self.tok_emb = nn.Embedding(cfg.vocab_size, d)
         self.body = Transformer(cfg.transformer)

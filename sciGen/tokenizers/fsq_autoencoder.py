@@ -17,9 +17,8 @@ Two verbs: ``encode(grid (B, n, n, 3) | (B, n, 3)) -> (indices (B, L), aux)``, `
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from sciGen.config import from_dict
 from sciGen.generators.optim import OptimConfig, configure_adamw
 from sciGen.nn.quantize import FSQ
+from sciGen.nn.trainable import Trainable
 
 
 @dataclass
@@ -103,7 +103,7 @@ def normalize_grid(grid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torc
     return (grid - centre.view(shape)) / half.view(shape[:-1] + (1,)), centre, half
 
 
-class FSQAutoencoder(pl.LightningModule):
+class FSQAutoencoder(Trainable):
     """Trains on batches of normalised grids (B, n, n, 3) or (B, n, 3) (``normalize_grid`` applied by the
     data); loss = mean squared error of the decoded grid."""
 
@@ -115,7 +115,6 @@ class FSQAutoencoder(pl.LightningModule):
         if cfg.grid % cfg.latent_grid or (cfg.grid // cfg.latent_grid) & (cfg.grid // cfg.latent_grid - 1):
             raise ValueError(f"grid {cfg.grid} must be latent_grid {cfg.latent_grid} times a power of two")
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         self.encoder, self.decoder, self.fsq = GridEncoder(cfg), GridDecoder(cfg), FSQ(cfg.levels)
 
     # ---- the two verbs ------------------------------------------------------------------------------

@@ -17,9 +17,8 @@ Two verbs: ``encode(points (B, N, 6)) -> (indices (B, T), aux)`` and ``decode(in
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from sciGen.config import from_dict
 from sciGen.generators.optim import OptimConfig
 from sciGen.nn.quantize import VectorQuantizer
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.triplane import PlaneOccupancy, ResConv, TriplaneEncoder
 from sciGen.tokenizers.occupancy_steps import OccupancySteps, occupancy_iou, perplexity
 
@@ -58,7 +58,7 @@ def uncouple(x: torch.Tensor) -> torch.Tensor:
     return torch.stack(x.chunk(3, -1), 1)
 
 
-class TriplaneVQ(OccupancySteps, pl.LightningModule):
+class TriplaneVQ(OccupancySteps, Trainable):
     """Trains on dict batches: ``surface`` (B, N, 6), ``queries`` (B, M, 3), ``occ`` (B, M)."""
 
     def __init__(self, config: TriplaneVQConfig | dict) -> None:
@@ -67,7 +67,6 @@ class TriplaneVQ(OccupancySteps, pl.LightningModule):
         if cfg.resolution % (2 ** cfg.down):
             raise ValueError(f"TriplaneVQ: resolution {cfg.resolution} is not divisible by 2^down = {2 ** cfg.down}")
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         C, W = cfg.channels, cfg.width
         self.encoder = TriplaneEncoder(C, cfg.resolution, cfg.point_hidden, cfg.n_freqs)
         down: list[nn.Module] = [nn.Conv2d(C, W, 3, padding=1)]

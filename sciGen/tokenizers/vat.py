@@ -19,9 +19,8 @@ Two verbs: ``encode(points (B, N, 6)) -> (indices (B, T), aux)`` and ``decode(in
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -30,6 +29,7 @@ from sciGen.config import from_dict
 from sciGen.generators.optim import OptimConfig
 from sciGen.nn.point_encoder import PointQueryEncoder, SetTransformer
 from sciGen.nn.quantize import MultiScaleResidualQuantizer
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.triplane import TriplaneDecoder
 from sciGen.tokenizers.occupancy_steps import OccupancySteps, occupancy_iou, perplexity
 
@@ -56,7 +56,7 @@ class VATConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-class VAT(OccupancySteps, pl.LightningModule):
+class VAT(OccupancySteps, Trainable):
     """Trains on dict batches: ``surface`` (B, N, 6) points + normals, ``queries`` (B, M, 3),
     ``occ`` (B, M) float 0/1 inside labels."""
 
@@ -67,7 +67,6 @@ class VAT(OccupancySteps, pl.LightningModule):
             raise ValueError(f"VAT scales {cfg.scales} must be positive and at most the {self.n_latents_of(cfg)} "
                              "latent tokens (3 · plane_base²)")
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d = cfg.d_model
         L = self.n_latents_of(cfg)
         self.encoder = PointQueryEncoder(d, cfg.n_heads, cfg.d_ff, cfg.enc_layers, cfg.plane_base, cfg.n_freqs,

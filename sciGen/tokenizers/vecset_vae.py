@@ -20,9 +20,8 @@ Two verbs: ``encode(points (B, N, 6), level) -> (latents (B, L, V), aux)`` (post
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-import pytorch_lightning as pl
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -30,6 +29,7 @@ import torch.nn.functional as F
 from sciGen.config import from_dict
 from sciGen.generators.optim import OptimConfig
 from sciGen.nn.point_encoder import SetTransformer
+from sciGen.nn.trainable import Trainable
 from sciGen.nn.triplane import TriplaneDecoder, TriplaneEncoder
 from sciGen.tokenizers.occupancy_steps import OccupancySteps, occupancy_iou
 
@@ -58,7 +58,7 @@ class VecSetVAEConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
 
 
-class VecSetVAE(OccupancySteps, pl.LightningModule):
+class VecSetVAE(OccupancySteps, Trainable):
     """Trains on dict batches: ``surface`` (B, N, 6), ``queries`` (B, M, 3), ``occ`` (B, M)."""
 
     def __init__(self, config: VecSetVAEConfig | dict) -> None:
@@ -70,7 +70,6 @@ class VecSetVAE(OccupancySteps, pl.LightningModule):
         if cfg.base_high % cfg.base_low:
             raise ValueError("VecSetVAE: base_high must be a multiple of base_low")
         self.cfg = cfg
-        self.save_hyperparameters({"config": asdict(cfg)})
         d, C = cfg.d_model, cfg.channels
         self.encoder = TriplaneEncoder(C, cfg.resolution, cfg.point_hidden, cfg.n_freqs)
         self.patchify = nn.ModuleDict({lv: nn.Conv2d(C, d, cfg.resolution // b, stride=cfg.resolution // b)
