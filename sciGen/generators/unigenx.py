@@ -41,6 +41,9 @@ class UniGenXConfig:
     transformer: TransformerConfig = field(default_factory=TransformerConfig)
     diffusion: DiffusionHeadConfig = field(default_factory=DiffusionHeadConfig)
     value_loss_weight: float = 1.0
+    # training only: σ (value units) of the anchor-chained perturbation of the earlier numbers the transformer
+    # reads (``anchor_chained_noise``; needs Sequence.ref): it sees a context placed as imprecisely as its own draws
+    context_noise: float = 0.0
     optim: OptimConfig = field(default_factory=OptimConfig)
     train_only: list[str] = field(default_factory=list)  # parameter-name prefixes to train; empty: all
 
@@ -73,6 +76,28 @@ def filter_logits(logits: torch.Tensor, top_k: int = 0, top_p: float = 1.0) -> t
         drop = cum - srt.softmax(-1) > top_p  # keep the first token that crosses top_p
         logits = logits.masked_fill(drop.scatter(-1, idx, drop), float("-inf"))
     return logits
+
+
+@torch.no_grad()
+def anchor_chained_noise(values: torch.Tensor, value_mask: torch.Tensor, ref: torch.Tensor, sigma: float,
+                         generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Perturb a batch's numbers the way free-running sampling does, and move each target with its anchor.
+
+    values (B, T, V), value_mask (B, T), ref (B, T): each slot's anchor position, earlier than it (0 = none,
+    <bos>, whose value is never perturbed).  Every slot k draws its own error δ_k ~ N(0, σ²) and inherits its
+    anchor's displacement: D_k = δ_k + D_ref(k).  Returns (inputs = values + D, targets = values + D_ref(k)):
+    the target of slot k keeps its true offset to its anchor *as perturbed*, so teacher forcing on the inputs
+    teaches the head to place an atom relative to where its neighbour actually landed (the compounding error of
+    autoregressive sampling; Bengio et al. 2015's scheduled sampling, for numbers) rather than where it should
+    have landed.  Both (B, T, V)."""
+    B, T, _ = values.shape
+    delta = torch.randn(values.shape, generator=generator, device=values.device, dtype=values.dtype) * sigma
+    delta = delta * value_mask.unsqueeze(-1).to(values.dtype)
+    D = torch.zeros_like(values)
+    rows = torch.arange(B, device=values.device)
+    for t in range(1, T):  # ref(k) < k: anchors are displaced before the slots that hang from them
+        D[:, t] = delta[:, t] + D[rows, ref[:, t]]
+    return values + D, values + D - delta
 
 
 class UniGenX(Trainable):
@@ -126,7 +151,7 @@ class UniGenX(Trainable):
         vmask = s.value_mask if s.value_mask is not None else torch.zeros(len(s), dtype=torch.bool)
         pad_v, pad_m, pad_r = torch.zeros(1, V), torch.zeros(1, dtype=torch.bool), torch.zeros(1, dtype=torch.long)
         ref = None
-        if self.anchored:  # anchor positions shift by one for <bos>; none (−1) becomes <bos> (value 0)
+        if self.anchored or (c.context_noise > 0 and s.ref is not None):  # anchor positions shift by one for <bos>; none (−1) becomes <bos> (value 0)
             ref = torch.cat([pad_r, s.ref + 1 if s.ref is not None else torch.zeros(len(s), dtype=torch.long)]
                             + ([pad_r] if eos else []))
         return Sequence(tokens, torch.cat([pad_v, vals] + ([pad_v] if eos else [])),
@@ -144,8 +169,13 @@ class UniGenX(Trainable):
     def losses(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Token cross-entropy (mean over real next tokens) + diffusion loss at number slots."""
         inp = slice(None, -1)
+        values = targets = batch.values
+        if self.training and self.cfg.context_noise > 0 and values is not None:
+            if batch.ref is None:
+                raise ValueError("context_noise trains on Sequences with anchors (Sequence.ref)")
+            values, targets = anchor_chained_noise(values, batch.value_mask, batch.ref, self.cfg.context_noise)
         x = self.embed(batch.tokens[:, inp],
-                       None if batch.values is None else batch.values[:, inp],
+                       None if values is None else values[:, inp],
                        None if batch.value_mask is None else batch.value_mask[:, inp])
         h = self.body(x)  # (B, T-1, D)
         logits = self.lm_head(h)
@@ -156,12 +186,12 @@ class UniGenX(Trainable):
         if self.cfg.value_dim > 0 and batch.value_mask is not None:
             m = (batch.value_mask[:, 1:] & batch.pad_mask[:, 1:]).reshape(-1)
             V = self.cfg.value_dim
-            vt = batch.values[:, 1:].reshape(-1, V)
+            vt = targets[:, 1:].reshape(-1, V)
             anchor = None
             if self.anchored:
                 if batch.ref is None:
                     raise ValueError("an anchored UniGenX trains on Sequences with anchors (Sequence.ref)")
-                anchor = batch.values.gather(1, batch.ref[:, 1:, None].expand(-1, -1, V)).reshape(-1, V)
+                anchor = values.gather(1, batch.ref[:, 1:, None].expand(-1, -1, V)).reshape(-1, V)
             value_loss = self.head(vt, h.reshape(-1, h.shape[-1]), m, anchor)
             out["value_loss"] = value_loss
             out["loss"] = token_loss + self.cfg.value_loss_weight * value_loss

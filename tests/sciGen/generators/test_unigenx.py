@@ -174,3 +174,46 @@ def test_train_only_freezes_everything_else(trained) -> None:
     assert all(p.grad is None for n, p in model.named_parameters() if n not in grads)
     with pytest.raises(ValueError, match="train_only"):
         _anchored(vocab, ["head.nothing"])
+
+
+def test_anchor_chained_noise_moves_targets_with_their_anchors() -> None:
+    from sciGen.generators.unigenx import anchor_chained_noise
+
+    g = torch.Generator().manual_seed(0)
+    values = torch.randn(2, 6, 3, generator=g)
+    mask = torch.tensor([[False, True, True, True, True, False]] * 2)
+    ref = torch.tensor([[0, 0, 1, 2, 1, 0], [0, 0, 0, 2, 3, 0]])  # row 1: slot 2 has no anchor
+    inp, tgt = anchor_chained_noise(values, mask, ref, 0.1, torch.Generator().manual_seed(1))
+    assert inp.shape == tgt.shape == values.shape
+    assert torch.equal(inp[~mask], values[~mask]) and torch.equal(tgt[~mask], values[~mask])
+    for b in range(2):
+        for k in range(1, 5):
+            a = int(ref[b, k])
+            # a target keeps its true offset to its anchor as perturbed (none: to the true origin)
+            assert torch.allclose(tgt[b, k] - inp[b, a], values[b, k] - values[b, a], atol=1e-6)
+    assert (inp[mask] - values[mask]).abs().max() > 0.01  # the context is perturbed
+    assert torch.allclose(tgt[0, 1], values[0, 1]) and torch.allclose(tgt[1, 2], values[1, 2])  # no anchor
+    same, _ = anchor_chained_noise(values, mask, ref, 0.0)
+    assert torch.equal(same, values)
+
+
+def test_context_noise_perturbs_training_only() -> None:
+    torch.manual_seed(0)
+    vocab = Vocab(["A", "<num>"], numbers=["<num>"], value_dim=1)
+    model = UniGenX({"vocab_size": len(vocab), "value_dim": 1, "number_ids": vocab.number_ids, "context_noise": 0.5,
+                     "transformer": {"d_model": 32, "n_layers": 1, "n_heads": 2, "d_ff": 64, "max_len": 8},
+                     "diffusion": {"width": 32, "depth": 1, "train_steps": 50, "sample_steps": 5}})
+    seq = Sequence(torch.tensor(vocab.encode(["A", "<num>", "<num>"])), torch.tensor([[0.0], [1.0], [2.0]]),
+                   torch.tensor([False, True, True]), ref=torch.tensor([-1, -1, 1]))
+    b = model.collate([seq] * 4)
+    assert b.ref is not None and b.ref[0].tolist() == [0, 0, 0, 2, 0]  # shifted for <bos>; none → <bos>
+    model.eval()
+    torch.manual_seed(1)
+    a = model.losses(b)["token_loss"]
+    torch.manual_seed(2)
+    assert torch.equal(a, model.losses(b)["token_loss"])  # no noise in eval: the token loss is deterministic
+    model.train()
+    torch.manual_seed(1)
+    assert not torch.equal(a, model.losses(b)["token_loss"])  # the transformer read perturbed numbers
+    with pytest.raises(ValueError, match="anchors"):
+        model.losses(model.collate([Sequence(seq.tokens, seq.values, seq.value_mask)]))
