@@ -151,7 +151,8 @@ class UniGenX(Trainable):
         vmask = s.value_mask if s.value_mask is not None else torch.zeros(len(s), dtype=torch.bool)
         pad_v, pad_m, pad_r = torch.zeros(1, V), torch.zeros(1, dtype=torch.bool), torch.zeros(1, dtype=torch.long)
         ref = None
-        if self.anchored or (c.context_noise > 0 and s.ref is not None):  # anchor positions shift by one for <bos>; none (−1) becomes <bos> (value 0)
+        # anchor positions shift by one for <bos>; none (−1) becomes <bos> (value 0)
+        if self.anchored or (c.context_noise > 0 and s.ref is not None):
             ref = torch.cat([pad_r, s.ref + 1 if s.ref is not None else torch.zeros(len(s), dtype=torch.long)]
                             + ([pad_r] if eos else []))
         return Sequence(tokens, torch.cat([pad_v, vals] + ([pad_v] if eos else [])),
