@@ -201,8 +201,9 @@ def main() -> None:
     ap.add_argument("--split", default="val", help="`train` measures how much better the model places atoms of "
                     "molecules it was trained on (99 %% of `train`; 1 %% is its hold-out)")
     ap.add_argument("--only", default="", help="run only the samplers whose name contains this")
-    ap.add_argument("--free-running", action="store_true", help="also place each molecule's atoms after the "
-                    "model's own earlier atoms (what compounding costs)")
+    ap.add_argument("--free-running", nargs="?", const="on,off", default="", help="also place each molecule's "
+                    "atoms after the model's own earlier atoms (what compounding costs), with the bond constraint "
+                    "on, off or both (default: on,off)")
     ap.add_argument("--out", default="bench/results/unigenx3d_precision.json")
     a = ap.parse_args()
     if not Path(a.data).is_file():
@@ -252,7 +253,7 @@ def main() -> None:
             bar.console.print(f"{name}: " + ", ".join(f"{k} {v:.4f}" for k, v in r.items()))
             bar.advance(task)
     if a.free_running:
-        for on in (True, False):
+        for on in (arm.strip() == "on" for arm in a.free_running.split(",")):
             name = f"free-running, the default sampler, bond constraint {'on' if on else 'off'}"
             r = free_running(model, adapter, seqs, symbols, truth, default, on)
             result["samplers"][name] = r
