@@ -78,7 +78,15 @@ class Denoiser(nn.Module):
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        c = self.t_emb(timestep_embedding(t, self.width)) + self.c_emb(cond)
+        return self.denoise(x, self.embed_time(t) + self.c_emb(cond))
+
+    def embed_time(self, t: torch.Tensor) -> torch.Tensor:
+        """Timesteps (N,) → their embeddings (N, W)."""
+        return self.t_emb(timestep_embedding(t, self.width))
+
+    def denoise(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """x_t (N, V) and the summed embedding c = embed_time(t) + c_emb(cond) (N, W) → v̂ (N, V).  A sampler
+        computes both parts of c once (every step's time embedding, every row's condition projection)."""
         h = self.inp(x)
         for blk in self.blocks:
             h = blk(h, c)
@@ -121,7 +129,11 @@ class DiffusionHead(nn.Module):
         if anchor is None:
             return v
         y = x - self.acp[t].unsqueeze(-1).sqrt() * anchor
-        return v + self.refine(y, t, torch.cat([cond.to(anchor.dtype), anchor], -1))
+        return v + self.refine(y, t, self._refine_cond(cond, anchor))
+
+    @staticmethod
+    def _refine_cond(cond: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        return torch.cat([cond.to(anchor.dtype), anchor], -1)
 
     def forward(self, target: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None,
                 anchor: torch.Tensor | None = None) -> torch.Tensor:
@@ -155,27 +167,36 @@ class DiffusionHead(nn.Module):
         N, dev = cond.shape[0], cond.device
         anchor = self._anchor(anchor, N)
         ts = torch.linspace(0, self.cfg.train_steps - 1, steps, device=dev).round().long()
-        acp = self.acp[ts].double()
-        acp_prev = torch.cat([acp.new_ones(1), acp[:-1]])
-        betas = 1 - acp / acp_prev
+        acp = self.acp[ts].double().tolist()
         x = torch.randn(N, self.value_dim, device=dev, generator=generator, dtype=torch.float32)
+        guided = uncond is not None and cfg_scale != 1.0
+        if guided:  # conditional and unconditional rows in one pass
+            cond = torch.cat([cond.float(), uncond.float()])
+            anchor = None if anchor is None else anchor.repeat(2, 1)
         cond = cond.float()
+        # computed once, as they do not change over the steps: each row's condition projection, and each step's
+        # time embedding (one row for all rows)
+        net_c, net_t = self.net.c_emb(cond), self.net.embed_time(ts)
+        if anchor is not None:
+            ref_c, ref_t = self.refine.c_emb(self._refine_cond(cond, anchor)), self.refine.embed_time(ts)
         for i in reversed(range(steps)):
-            t = ts[i].expand(N)
-            if uncond is not None and cfg_scale != 1.0:
-                two = None if anchor is None else anchor.repeat(2, 1)
-                vc, vu = self.velocity(x.repeat(2, 1), t.repeat(2), torch.cat([cond, uncond.float()]),
-                                       two).double().chunk(2)
+            xi = x.repeat(2, 1) if guided else x
+            v = self.net.denoise(xi, net_c + net_t[i])
+            if anchor is not None:
+                v = v + self.refine.denoise(xi - math.sqrt(acp[i]) * anchor, ref_c + ref_t[i])
+            v = v.double()
+            if guided:
+                vc, vu = v.chunk(2)
                 v = vu + cfg_scale * (vc - vu)
-            else:
-                v = self.velocity(x, t, cond, anchor).double()
-            x0 = acp[i].sqrt() * x.double() - (1 - acp[i]).sqrt() * v
-            mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
-                + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()
+            a, a_prev = acp[i], acp[i - 1] if i > 0 else 1.0
+            beta = 1 - a / a_prev
+            xd = x.double()
+            mean = (beta * math.sqrt(a_prev) / (1 - a)) * (math.sqrt(a) * xd - math.sqrt(1 - a) * v) \
+                + ((1 - a_prev) * math.sqrt(1 - beta) / (1 - a)) * xd
             if i > 0:
-                var = betas[i] * (1 - acp_prev[i]) / (1 - acp[i])
+                var = beta * (1 - a_prev) / (1 - a)
                 noise = torch.randn(x.shape, device=dev, generator=generator, dtype=torch.float32)
-                x = (mean + var.sqrt() * temperature * noise.double()).float()
+                x = (mean + math.sqrt(var) * temperature * noise.double()).float()
             else:
                 x = mean.float()
         return x

@@ -48,18 +48,55 @@ def test_guidance_mixes_conditional_and_unconditional_predictions() -> None:
     assert torch.equal(head.sample(c, generator=g(), uncond=u, cfg_scale=1.0), plain)
     guided = head.sample(c, generator=g(), uncond=u, cfg_scale=3.0)
     assert not torch.allclose(guided, plain)
-    head.net = Mixed(head.net, u, 3.0)  # the plain path through a network that mixes by hand
-    assert torch.allclose(guided, head.sample(c, generator=g()), atol=1e-5)
+    mixed = lambda x, t, cond, anchor: (head.velocity(x, t, u) + 3.0 * (head.velocity(x, t, cond)  # noqa: E731
+                                                                       - head.velocity(x, t, u)))
+    assert torch.allclose(guided, reference_sample(head, c, 5, 1.0, g(), velocity=mixed), atol=1e-5)
 
 
-class Mixed(torch.nn.Module):
-    def __init__(self, net: torch.nn.Module, uncond: torch.Tensor, scale: float) -> None:
-        super().__init__()
-        self.net, self.uncond, self.scale = net, uncond, scale
+def reference_sample(head: DiffusionHead, cond: torch.Tensor, steps: int, temperature: float,
+                     generator: torch.Generator, anchor: torch.Tensor | None = None,
+                     velocity=None) -> torch.Tensor:
+    """Ancestral sampling written out step by step through ``velocity`` (each row's timestep embedded and
+    condition projected anew at every step, the coefficients as tensors): what ``sample`` must reproduce."""
+    velocity = velocity or head.velocity
+    N = cond.shape[0]
+    ts = torch.linspace(0, head.cfg.train_steps - 1, steps).round().long()
+    acp = head.acp[ts].double()
+    acp_prev = torch.cat([acp.new_ones(1), acp[:-1]])
+    betas = 1 - acp / acp_prev
+    x = torch.randn(N, head.value_dim, generator=generator)
+    for i in reversed(range(steps)):
+        v = velocity(x, ts[i].expand(N), cond, anchor).double()
+        x0 = acp[i].sqrt() * x.double() - (1 - acp[i]).sqrt() * v
+        mean = (betas[i] * acp_prev[i].sqrt() / (1 - acp[i])) * x0 \
+            + ((1 - acp_prev[i]) * (1 - betas[i]).sqrt() / (1 - acp[i])) * x.double()
+        if i > 0:
+            var = betas[i] * (1 - acp_prev[i]) / (1 - acp[i])
+            x = (mean + var.sqrt() * temperature * torch.randn(x.shape, generator=generator).double()).float()
+        else:
+            x = mean.float()
+    return x
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        vc, vu = self.net(x, t, cond), self.net(x, t, self.uncond)
-        return vu + self.scale * (vc - vu)
+
+@pytest.mark.parametrize("anchored", [False, True])
+def test_sample_projects_the_condition_once_and_matches_the_step_by_step_sampler(anchored: bool) -> None:
+    """``sample`` projects the conditions and embeds the steps once, before denoising; its draws are the
+    step-by-step sampler's on the same noise (plain and anchored heads)."""
+    torch.manual_seed(0)
+    head = DiffusionHead(3, 8, DiffusionHeadConfig(width=32, depth=2, train_steps=100, sample_steps=7,
+                                                   anchored=anchored))
+    for p in head.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    cond = torch.randn(5, 8)
+    anchor = torch.randn(5, 3) if anchored else None
+    calls = []
+    head.net.c_emb.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    head.net.t_emb.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    got = head.sample(cond, generator=torch.Generator().manual_seed(1), temperature=0.7, anchor=anchor)
+    assert calls == [5, 7]  # once: the 5 conditions' projections, the 7 steps' time embeddings
+    want = reference_sample(head, cond, 7, 0.7, torch.Generator().manual_seed(1), anchor)
+    assert got.shape == (5, 3)
+    assert torch.allclose(got, want, atol=1e-5)
 
 
 def test_anchored_head_starts_as_its_absolute_head_and_needs_anchors() -> None:
