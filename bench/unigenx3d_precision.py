@@ -12,9 +12,13 @@ Under teacher forcing a molecule is *right* when all its slots are; de novo mole
     python bench/unigenx3d_precision.py --n-molecules 500     # → bench/results/unigenx3d_precision.json
     python bench/unigenx3d_precision.py --n-molecules 500 --split train --only default --out …_train.json
 
-Samplers: the head's own ancestral DDPM (steps, value temperature), deterministic DDIM (η = 0), and a
-mode-seeking draw (K DDPM draws per slot, the one with the most neighbours within a 0.02 Å kernel).  The
-last two live here only: they were measured against the DDPM default and lost (see BENCHMARKS.md).
+Samplers: the head's own ancestral DDPM (steps, value temperature), deterministic DDIM (η = 0), a
+mode-seeking draw (K DDPM draws per slot, the one with the most neighbours within a 0.02 Å kernel), and with
+``--guide`` autoguidance by a less-trained checkpoint of the same model.  The last three live here only: they
+were measured against the DDPM default and lost (see BENCHMARKS.md).
+
+    python bench/unigenx3d_precision.py --n-molecules 500 --only default --guide STAGE2.pt --guide-scales 1.3,2.0,2.0:1.0 \
+        --out bench/results/unigenx3d_precision_autoguidance.json
 
 ``--free-running`` adds the same molecules with their true SMILES but every atom placed after the model's *own*
 earlier atoms (``UniGenX.fill``, the conformer path, at the default sampler, with and without the bond constraint
@@ -88,6 +92,40 @@ def samplers(head, default: dict) -> dict:
         f"mode of 8 DDPM draws ({n} steps, T {t})":
             lambda c, a, g: mode_of(lambda x, y: head.sample(x, n, t, g, anchor=y), c, a, 8, bw),
     }
+
+
+class Autoguided(torch.nn.Module):
+    """Two heads' denoisers as one, for ``DiffusionHead.sample``: autoguidance (Karras et al. 2024, "Guiding a
+    Diffusion Model with a Bad Version of Itself"), v̂ = v̂_bad + w · (v̂_good − v̂_bad), where the bad model is a
+    less-trained checkpoint of the same architecture.  The condition is [h_good, h_bad] (N, 2D); projections and
+    time embeddings are the two networks' side by side (N, 2W), so the head's sampler adds them as it does one."""
+
+    def __init__(self, good: torch.nn.Module, bad: torch.nn.Module, scale: float) -> None:
+        super().__init__()
+        self.good, self.bad, self.scale = good, bad, scale
+        self.d, self.w = good.c_emb.in_features, good.width
+
+    def c_emb(self, cond: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.good.c_emb(cond[:, :self.d]), self.bad.c_emb(cond[:, self.d:])], -1)
+
+    def embed_time(self, t: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.good.embed_time(t), self.bad.embed_time(t)], -1)
+
+    def denoise(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        vg, vb = self.good.denoise(x, c[:, :self.w]), self.bad.denoise(x, c[:, self.w:])
+        return vb + self.scale * (vg - vb)
+
+
+def autoguided(head, guide, scale: float, steps: int, temperature: float):
+    """A sampler (cond = [h_good, h_bad] (N, 2D), anchors, generator) → values (N, V): ``head`` guided by ``guide``."""
+    def draw(c: torch.Tensor, a: torch.Tensor | None, g: torch.Generator) -> torch.Tensor:
+        net = head.net
+        head.net = Autoguided(net, guide.net, scale)
+        try:
+            return head.sample(c, steps, temperature, g, anchor=a)
+        finally:
+            head.net = net
+    return draw
 
 
 def score(pred: np.ndarray, owner: list[tuple[int, int]], symbols: list[list[str]], truth: list[np.ndarray]) -> dict:
@@ -204,6 +242,10 @@ def main() -> None:
     ap.add_argument("--free-running", nargs="?", const="on,off", default="", help="also place each molecule's "
                     "atoms after the model's own earlier atoms (what compounding costs), with the bond constraint "
                     "on, off or both (default: on,off)")
+    ap.add_argument("--guide", default=None, help="autoguidance: a less-trained checkpoint of the same model (e.g. "
+                    "stage 2: `git show b880991:sciGen/checkpoints/molecules-unigenx-3d.pt`); adds one sampler per "
+                    "--guide-scales entry")
+    ap.add_argument("--guide-scales", default="1.3,2.0", help="w[:T] entries: guidance scale, value temperature")
     ap.add_argument("--out", default="bench/results/unigenx3d_precision.json")
     a = ap.parse_args()
     if not Path(a.data).is_file():
@@ -226,22 +268,37 @@ def main() -> None:
         h = model.body(model.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
     slots = b.value_mask[:, 1:] & b.pad_mask[:, 1:]
     cond = h[slots]  # (S, D), molecule by molecule, slot by slot
+    both, guided = None, {}
+    if a.guide:  # the guide reads the same sequences: its hidden states beside the model's
+        guide, _ = load("molecules", generator="unigenx-3d", checkpoint=a.guide, device="cpu")
+        guide.eval()
+        with torch.no_grad():
+            hg = guide.body(guide.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
+        both = torch.cat([cond, hg[slots]], -1)
+        steps = int(dict(getattr(model, "meta", {}).get("sampling", {})).get("diffusion_steps")
+                    or model.head.cfg.sample_steps)
+        for spec in a.guide_scales.split(","):
+            w, _, temp = spec.partition(":")
+            temp = temp or str(dict(getattr(model, "meta", {}).get("sampling", {})).get("value_temperature", 1.0))
+            guided[f"autoguided by {Path(a.guide).name}, w {float(w)}, T {float(temp)}"] = \
+                autoguided(model.head, guide.head, float(w), steps, float(temp))
     anchor = None  # an anchored head reads each slot's anchor: the true position of the atom it names
     if model.anchored:
         anchor = b.values.gather(1, b.ref[:, 1:, None].expand(-1, -1, b.values.shape[-1]))[slots]
     default = dict(getattr(model, "meta", {}).get("sampling", {}))
-    result = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "n_molecules": len(refs),
+    result = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "guide": a.guide, "n_molecules": len(refs),
               "n_slots": len(cond), "split": a.split, "seed": a.seed,
               "machine": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
               "samplers": {}}
     with Progress() as bar:
-        todo = {k: f for k, f in samplers(model.head, default).items() if a.only in k}
+        todo = {k: f for k, f in {**samplers(model.head, default), **guided}.items() if a.only in k or k in guided}
         task = bar.add_task("samplers", total=len(todo))
         for name, draw in todo.items():
             gen = torch.Generator().manual_seed(0)
             t0 = time.perf_counter()
+            inp = both if name in guided else cond
             with torch.no_grad():
-                pred = torch.cat([draw(cond[s:s + 4096], None if anchor is None else anchor[s:s + 4096], gen)
+                pred = torch.cat([draw(inp[s:s + 4096], None if anchor is None else anchor[s:s + 4096], gen)
                                   for s in range(0, len(cond), 4096)])
             sec = time.perf_counter() - t0
             r = score(pred.double().numpy() * SCALE, owner, symbols, truth)
