@@ -4,11 +4,12 @@ its condition projection was cached.
     python bench/diffusion_head_sampling.py --repeats 5   # → bench/results/diffusion_head_sampling.json
 
 ``DiffusionHead.sample`` projects each row's condition (``c_emb``, and the refiner's) once for all denoising
-steps, embeds each step's timestep once for every row, and folds the DDPM coefficients into Python floats.
+steps, embeds every step's timestep in one call before denoising, and folds the DDPM coefficients into Python floats.
 The baseline, in the same run and process, is the head as of commit ``BASELINE`` (read with ``git show``),
 which did all three at every step for every row, loaded with the same weights and swapped into the same
 model.  Each case draws the same structures from the same seed with both heads (the draws are checked to
-agree), alternating, on the threads torch is given; the median of the repeats is reported.
+agree), alternating, on the threads torch is given; the median of the repeats is reported.  Cases: de novo
+molecules and crystals (`UniGenX.sample`), 250 conformers (`UniGenX.fill`), MAR-3D chairs (guided).
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def old_head(head: torch.nn.Module, mod: Any) -> torch.nn.Module:
 
 def cases(sizes: list[int], n_shape: int) -> dict[str, Callable[[], tuple[torch.nn.Module, str, Callable]]]:
     """name → a loader returning (model, name of its head attribute, draw() → the drawn number slots)."""
-    from sciGen.api import load
+    from sciGen.api import _FILL_KNOBS, load
 
     def sampler(domain: str, generator: str | None, n: int, attr: str, **knobs: Any) -> Callable[[], tuple]:
         def make() -> tuple:
@@ -71,7 +72,24 @@ def cases(sizes: list[int], n_shape: int) -> dict[str, Callable[[], tuple[torch.
             return model, attr, draw
         return make
 
+    def conformers(n_mol: int, k: int) -> Callable[[], tuple]:
+        def make() -> tuple:  # the conformer path (``UniGenX.fill``) on QM9-like SMILES, as the CLI fills them
+            model, adapter = load("molecules", generator="unigenx-3d", device="cpu")
+            kn = adapter.conformer_defaults(model, adapter.sampling_knobs(model, {}))
+            kn = {key: v for key, v in kn.items() if key in _FILL_KNOBS}
+            smiles = ["CC(=O)O", "c1ccccc1O", "CC(C)CO", "OC1CC1C#N", "CN1C=NC=C1", "O=CC1(C)CC1", "CC#CC(N)=O",
+                      "NC(=O)C1=CC=CN1", "CC1(O)CCOC1", "N#CC1=COC=N1"] * ((n_mol + 9) // 10)
+            templates = [adapter.template(adapter.condition_id(sm)) for sm in smiles[:n_mol] for _ in range(k)]
+
+            def draw() -> list:
+                seqs = model.fill(templates, generator=torch.Generator().manual_seed(0), batch_size=len(templates),
+                                  **kn)
+                return [s.values for s in seqs]
+            return model, "head", draw
+        return make
+
     out = {}
+    out["unigenx-3d: 250 conformers of 50 SMILES (fill)"] = conformers(50, 5)
     for n in sizes:  # one batch of n
         out[f"unigenx-3d: {n} de novo molecules"] = sampler("molecules", "unigenx-3d", n, "head")
         out[f"unigenx (perov-5): {n} de novo crystals"] = sampler("materials", None, n, "head")
@@ -96,12 +114,13 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--sizes", default="10,50", help="molecules and crystals drawn in one batch, per case")
     ap.add_argument("--n-shapes", type=int, default=1)
+    ap.add_argument("--only", default="", help="run only the cases whose name contains this")
     ap.add_argument("--out", default="bench/results/diffusion_head_sampling.json")
     args = ap.parse_args()
     mod = baseline_module()
     res: dict[str, Any] = {"torch": torch.__version__, "threads": torch.get_num_threads(), "baseline_commit": BASELINE,
                            "repeats": args.repeats, "cases": {}}
-    todo = cases([int(x) for x in args.sizes.split(",")], args.n_shapes)
+    todo = {k: f for k, f in cases([int(x) for x in args.sizes.split(",")], args.n_shapes).items() if args.only in k}
     with Progress() as bar:
         task = bar.add_task("sampling", total=len(todo) * args.repeats * 2)
         for name, make in todo.items():
