@@ -38,12 +38,13 @@ def baseline_module() -> Any:
     """``sciGen/nn/diffusion_head.py`` as of :data:`BASELINE`, imported under another name."""
     src = subprocess.run(["git", "-C", str(ROOT), "show", f"{BASELINE}:sciGen/nn/diffusion_head.py"],
                          capture_output=True, text=True, check=True).stdout
-    tmp = Path(tempfile.mkdtemp()) / "diffusion_head_baseline.py"
-    tmp.write_text(src)
-    spec = importlib.util.spec_from_file_location("diffusion_head_baseline", tmp)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d) / "diffusion_head_baseline.py"
+        tmp.write_text(src)
+        spec = importlib.util.spec_from_file_location("diffusion_head_baseline", tmp)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = mod  # dataclasses look their module up
+        spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
 
 

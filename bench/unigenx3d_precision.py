@@ -128,6 +128,12 @@ def autoguided(head, guide, scale: float, steps: int, temperature: float):
     return draw
 
 
+@torch.no_grad()
+def hidden(model, b) -> torch.Tensor:
+    """The transformer's states over a teacher-forced batch (B, T-1, D): the state before slot t predicts it."""
+    return model.body(model.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
+
+
 def score(pred: np.ndarray, owner: list[tuple[int, int]], symbols: list[list[str]], truth: list[np.ndarray]) -> dict:
     """pred (S, 3) Å for every slot (molecule, atom) in ``owner`` order → accuracies and a per-bond breakdown."""
     n_bonds = n_bonds_ok = 0
@@ -264,28 +270,23 @@ def main() -> None:
         truth.append(np.nan_to_num(vals)[mask].astype(np.float64) * SCALE)
         owner += [(i, k) for k in range(len(symbols[-1]))]
     b = model.collate(seqs)
-    with torch.no_grad():  # the state before slot t predicts it: h[:, t - 1]
-        h = model.body(model.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
     slots = b.value_mask[:, 1:] & b.pad_mask[:, 1:]
-    cond = h[slots]  # (S, D), molecule by molecule, slot by slot
+    cond = hidden(model, b)[slots]  # (S, D), molecule by molecule, slot by slot
+    default = dict(getattr(model, "meta", {}).get("sampling", {}))
     both, guided = None, {}
     if a.guide:  # the guide reads the same sequences: its hidden states beside the model's
         guide, _ = load("molecules", generator="unigenx-3d", checkpoint=a.guide, device="cpu")
         guide.eval()
-        with torch.no_grad():
-            hg = guide.body(guide.embed(b.tokens[:, :-1], b.values[:, :-1], b.value_mask[:, :-1]))
-        both = torch.cat([cond, hg[slots]], -1)
-        steps = int(dict(getattr(model, "meta", {}).get("sampling", {})).get("diffusion_steps")
-                    or model.head.cfg.sample_steps)
+        both = torch.cat([cond, hidden(guide, b)[slots]], -1)
+        steps = int(default.get("diffusion_steps") or model.head.cfg.sample_steps)
         for spec in a.guide_scales.split(","):
             w, _, temp = spec.partition(":")
-            temp = temp or str(dict(getattr(model, "meta", {}).get("sampling", {})).get("value_temperature", 1.0))
-            guided[f"autoguided by {Path(a.guide).name}, w {float(w)}, T {float(temp)}"] = \
-                autoguided(model.head, guide.head, float(w), steps, float(temp))
+            temp = float(temp or default.get("value_temperature", 1.0))
+            guided[f"autoguided by {Path(a.guide).name}, w {float(w)}, T {temp}"] = \
+                autoguided(model.head, guide.head, float(w), steps, temp)
     anchor = None  # an anchored head reads each slot's anchor: the true position of the atom it names
     if model.anchored:
         anchor = b.values.gather(1, b.ref[:, 1:, None].expand(-1, -1, b.values.shape[-1]))[slots]
-    default = dict(getattr(model, "meta", {}).get("sampling", {}))
     result = {"checkpoint": a.checkpoint or "shipped molecules-unigenx-3d.pt", "guide": a.guide, "n_molecules": len(refs),
               "n_slots": len(cond), "split": a.split, "seed": a.seed,
               "machine": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
